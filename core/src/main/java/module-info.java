@@ -1,0 +1,16 @@
+/**
+ * CoreManager: run work on the CPU cores you choose.
+ *
+ * <ul>
+ *   <li>{@link io.coremanager} — the entry points: {@code CpuSet}, the CPU-set currency of the API.</li>
+ *   <li>{@link io.coremanager.affinity} — thread affinity through the FFM API
+ *       ({@code sched_setaffinity}, {@code sched_getcpu}).</li>
+ * </ul>
+ *
+ * <p>Native calls need {@code --enable-native-access=io.coremanager} (or {@code ALL-UNNAMED} on the
+ * class path) to run without a warning.
+ */
+module io.coremanager {
+    exports io.coremanager;
+    exports io.coremanager.affinity;
+}
