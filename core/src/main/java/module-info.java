@@ -5,6 +5,8 @@
  *   <li>{@link io.coremanager} — the entry points: {@code CpuSet}, the CPU-set currency of the API.</li>
  *   <li>{@link io.coremanager.affinity} — thread affinity through the FFM API
  *       ({@code sched_setaffinity}, {@code sched_getcpu}).</li>
+ *   <li>{@link io.coremanager.topology} — what the machine has and what the process may use, from
+ *       sysfs and cgroups.</li>
  * </ul>
  *
  * <p>Native calls need {@code --enable-native-access=io.coremanager} (or {@code ALL-UNNAMED} on the
@@ -13,4 +15,5 @@
 module io.coremanager {
     exports io.coremanager;
     exports io.coremanager.affinity;
+    exports io.coremanager.topology;
 }

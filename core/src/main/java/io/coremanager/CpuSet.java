@@ -402,14 +402,38 @@ public final class CpuSet implements Iterable<Integer> {
         return length == 0 ? EMPTY : new CpuSet(length == words.length ? words : Arrays.copyOf(words, length));
     }
 
-    /** Accumulates CPUs into a bitmap; not thread-safe; used by the parsers and factories. */
-    static final class Builder {
+    /** A builder that accumulates CPUs one by one: cheaper than repeated {@link #with(int)}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Accumulates CPUs into a set; not thread-safe. */
+    public static final class Builder {
         private long[] words = new long[1];
 
-        Builder add(int cpu) {
+        Builder() {
+        }
+
+        /**
+         * Adds {@code cpu}.
+         *
+         * @throws IllegalArgumentException if {@code cpu} is negative or above {@link #MAX_CPU}
+         */
+        public Builder add(int cpu) {
             checkCpu(cpu, "cpu");
             ensure(cpu);
             words[cpu >>> 6] |= 1L << cpu;
+            return this;
+        }
+
+        /** Adds every CPU of {@code cpus}. */
+        public Builder addAll(CpuSet cpus) {
+            if (cpus.words.length > words.length) {
+                words = Arrays.copyOf(words, cpus.words.length);
+            }
+            for (int i = 0; i < cpus.words.length; i++) {
+                words[i] |= cpus.words[i];
+            }
             return this;
         }
 
@@ -429,7 +453,8 @@ public final class CpuSet implements Iterable<Integer> {
             }
         }
 
-        CpuSet build() {
+        /** The set of the CPUs added so far. */
+        public CpuSet build() {
             return wrap(words.clone());
         }
     }

@@ -22,7 +22,9 @@ public final class SysFiles {
     }
 
     /**
-     * The file's text, decoded as ISO-8859-1 so that no byte sequence fails to decode.
+     * The file's text, decoded as ISO-8859-1 so that no byte sequence fails to decode, up to its
+     * first NUL byte: the kernel never writes one, but snapshot tools that copy sysfs (hwloc's
+     * {@code hwloc-gather-topology} among them) leave a C string terminator behind.
      *
      * @throws IOException if the file cannot be read or is larger than {@link #MAX_BYTES}
      */
@@ -35,7 +37,11 @@ public final class SysFiles {
             if (bytes.length > MAX_BYTES) {
                 throw new IOException(file + ": larger than " + MAX_BYTES + " bytes");
             }
-            return new String(bytes, StandardCharsets.ISO_8859_1);
+            int end = 0;
+            while (end < bytes.length && bytes[end] != 0) {
+                end++;
+            }
+            return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
         }
     }
 

@@ -1,0 +1,115 @@
+package io.coremanager.cli;
+
+import io.coremanager.topology.Cache;
+import io.coremanager.topology.CoreKind;
+import io.coremanager.topology.Cpu;
+import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.NumaNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** {@code coremanager topology}: the machine's CPUs as a tree, or as JSON. */
+@Command(name = "topology",
+        description = {"Show this machine's CPU topology: package > NUMA node > last-level cache > core > CPUs,",
+            "with SMT siblings, core kinds, and CPUs that are offline, not allowed or isolated."},
+        mixinStandardHelpOptions = true)
+final class TopologyCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--root", paramLabel = "DIR",
+            description = "Read a snapshot folder holding sys/ and proc/ instead of this machine.")
+    Path root;
+
+    @Option(names = "--json", description = "Print JSON: one object per CPU, the allowed CPUs, quota, warnings.")
+    boolean json;
+
+    @Override
+    public void run() {
+        CpuTopology topology;
+        if (root == null) {
+            topology = CpuTopology.current();
+        } else if (!Files.isDirectory(root)) {
+            throw new Main.UsageException("--root " + root + ": " + (Files.exists(root) ? "not a folder" : "no such folder")
+                    + " (expected: a folder holding sys/ and proc/)");
+        } else {
+            topology = CpuTopology.read(root);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(toJson(topology)));
+        } else {
+            new TopologyTree(out).print(topology);
+        }
+        out.flush();
+    }
+
+    static Map<String, Object> toJson(CpuTopology topology) {
+        List<Object> cpus = new ArrayList<>();
+        for (Cpu cpu : topology.cpus()) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("cpu", cpu.cpu());
+            c.put("online", cpu.online());
+            c.put("allowed", cpu.allowed());
+            c.put("isolated", cpu.isolated());
+            c.put("core", id(cpu.core()));
+            c.put("package", id(cpu.pkg()));
+            c.put("node", id(cpu.node()));
+            c.put("llc", id(cpu.llc()));
+            c.put("kind", kind(cpu.kind()));
+            c.put("die", id(cpu.die()));
+            c.put("cluster", id(cpu.cluster()));
+            c.put("siblings", cpu.siblings().toString());
+            List<Object> caches = new ArrayList<>();
+            for (Cache cache : cpu.caches()) {
+                Map<String, Object> k = new LinkedHashMap<>();
+                k.put("level", cache.level());
+                k.put("type", cache.type().name().toLowerCase(Locale.ROOT));
+                k.put("size", cache.sizeBytes() < 0 ? null : cache.sizeBytes());
+                k.put("cpus", cache.sharedBy().toString());
+                caches.add(k);
+            }
+            c.put("caches", caches);
+            cpus.add(c);
+        }
+        List<Object> nodes = new ArrayList<>();
+        for (NumaNode node : topology.nodes()) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("node", node.id());
+            n.put("cpus", node.cpus().toString());
+            n.put("distances", new TreeMap<>(node.distances()));
+            nodes.add(n);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("cpus", cpus);
+        result.put("allowed", topology.allowedCpus().toString());
+        result.put("quota", topology.cpuQuota().isPresent() ? topology.cpuQuota().getAsDouble() : null);
+        result.put("warnings", topology.warnings());
+        result.put("nodes", nodes);
+        result.put("online", topology.onlineCpus().toString());
+        result.put("isolated", topology.isolatedCpus().toString());
+        result.put("summary", topology.summary());
+        return result;
+    }
+
+    private static Integer id(int id) {
+        return id == Cpu.UNKNOWN ? null : id;
+    }
+
+    static String kind(CoreKind kind) {
+        return kind == CoreKind.UNKNOWN ? null : kind.name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,314 @@
+package io.coremanager.topology;
+
+import io.coremanager.CpuSet;
+import io.coremanager.affinity.Affinity;
+import io.coremanager.affinity.AffinityException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
+
+/**
+ * What this machine has and what this process may use: every CPU the kernel knows, with its
+ * physical core, package, die, cluster, NUMA node, caches, SMT siblings and core kind, whether it
+ * is online, allowed and isolated; the NUMA nodes and their distances; and the process's CPU budget
+ * (allowed CPUs and cgroup quota).
+ *
+ * <pre>{@code
+ * CpuTopology topology = CpuTopology.current();
+ * for (CpuSet core : topology.cores()) { ... }         // one set of SMT siblings per physical core
+ * topology.packageOf(5);                                // OptionalInt[1]
+ * topology.cpusWhere(c -> c.kind() == CoreKind.PERFORMANCE && c.usable());
+ * }</pre>
+ *
+ * <p>Read from sysfs, as hwloc does: {@link #current()} for the live machine,
+ * {@link #read(Path)} for a snapshot folder holding {@code sys/} and {@code proc/}. Neither ever
+ * throws for what it reads: a missing, unreadable or malformed file degrades the topology (down to
+ * {@code Runtime.availableProcessors()} CPUs in one package) and {@link #warnings()} says what was
+ * skipped and why.
+ *
+ * <p>Ids ({@code core}, {@code pkg}, {@code node}, {@code llc}, ...) are unique across the machine;
+ * see {@link Cpu}. Queries about a CPU the kernel does not know throw
+ * {@link IllegalArgumentException} naming the CPUs it does know.
+ *
+ * <p>Immutable and thread-safe. A topology is a snapshot: CPU hot-plug, cgroup changes and
+ * {@code taskset} after it was read are not seen; read it again to see them.
+ */
+public final class CpuTopology {
+
+    private final List<Cpu> cpus;
+    private final Map<Integer, Cpu> byNumber;
+    private final List<NumaNode> nodes;
+    private final CpuSet possible;
+    private final CpuSet allowed;
+    private final double quotaCpus;
+    private final List<String> warnings;
+
+    CpuTopology(List<Cpu> cpus, List<NumaNode> nodes, CpuSet possible, CpuSet allowed, double quotaCpus,
+                List<String> warnings) {
+        this.cpus = List.copyOf(cpus);
+        Map<Integer, Cpu> index = new TreeMap<>();
+        for (Cpu cpu : this.cpus) {
+            index.put(cpu.cpu(), cpu);
+        }
+        this.byNumber = Collections.unmodifiableMap(index);
+        this.nodes = List.copyOf(nodes);
+        this.possible = possible;
+        this.allowed = allowed;
+        this.quotaCpus = quotaCpus;
+        this.warnings = List.copyOf(warnings);
+    }
+
+    // ---------------------------------------------------------------- sources
+
+    /**
+     * The live machine: {@code /sys/devices/system/cpu}, {@code /sys/devices/system/node}, the
+     * hybrid device lists and {@code /proc/cpuinfo} as a fallback; the allowed CPUs from
+     * {@code sched_getaffinity} of the process (which already reflects cgroup cpusets,
+     * {@code taskset} and container CPU managers), the quota from the process's cgroup.
+     */
+    public static CpuTopology current() {
+        CpuSet live = null;
+        String problem = null;
+        if (Affinity.isSupported()) {
+            try {
+                live = Affinity.getOfThread((int) ProcessHandle.current().pid());
+            } catch (AffinityException | UnsupportedOperationException e) {
+                problem = "sched_getaffinity of the process failed (" + e.getMessage()
+                        + "); allowed cpus read from the cgroup instead";
+            }
+        }
+        CpuTopology topology = new SysfsReader(Path.of("/"), live).read();
+        return problem == null ? topology : topology.withWarning(problem);
+    }
+
+    /**
+     * The topology described by a snapshot folder holding {@code sys/} and {@code proc/} (like
+     * hwloc's {@code HWLOC_FSROOT}). There "allowed" comes from the cgroup of
+     * {@code proc/self/cgroup} (v2 {@code cpuset.cpus.effective}; v1 {@code cpuset.cpus} under the
+     * cpuset mount of {@code proc/mounts}, or {@code proc/self/cpuset}), else
+     * {@code proc/self/status} {@code Cpus_allowed_list}, else every online CPU.
+     */
+    public static CpuTopology read(Path root) {
+        Objects.requireNonNull(root, "root");
+        return new SysfsReader(root, null).read();
+    }
+
+    private CpuTopology withWarning(String warning) {
+        List<String> more = new ArrayList<>(warnings);
+        more.add(warning);
+        return new CpuTopology(cpus, nodes, possible, allowed, quotaCpus, more);
+    }
+
+    // ---------------------------------------------------------------- cpus
+
+    /** Every CPU the kernel knows (present, online or not), in ascending order. */
+    public List<Cpu> cpus() {
+        return cpus;
+    }
+
+    /**
+     * The CPU numbered {@code cpu}.
+     *
+     * @throws IllegalArgumentException if the kernel does not know it
+     */
+    public Cpu cpu(int cpu) {
+        Cpu found = byNumber.get(cpu);
+        if (found == null) {
+            throw new IllegalArgumentException("cpu " + cpu + " is not on this machine (cpus: " + allCpus() + ")");
+        }
+        return found;
+    }
+
+    /** Every CPU the kernel knows. */
+    public CpuSet allCpus() {
+        return cpusWhere(c -> true);
+    }
+
+    /** Every CPU the kernel could bring up ({@code possible}): may exceed {@link #allCpus()}. */
+    public CpuSet possibleCpus() {
+        return possible;
+    }
+
+    /** The online CPUs. */
+    public CpuSet onlineCpus() {
+        return cpusWhere(Cpu::online);
+    }
+
+    /** The CPUs this process may run on now: online and in its affinity mask (cgroup, taskset). */
+    public CpuSet allowedCpus() {
+        return allowed;
+    }
+
+    /** The CPUs isolated from the scheduler ({@code isolcpus}, {@code nohz_full}). */
+    public CpuSet isolatedCpus() {
+        return cpusWhere(Cpu::isolated);
+    }
+
+    /** The CPUs work may be placed on by default: online, allowed and not isolated. */
+    public CpuSet usableCpus() {
+        return cpusWhere(Cpu::usable);
+    }
+
+    /** The CPUs that satisfy {@code filter}. */
+    public CpuSet cpusWhere(Predicate<Cpu> filter) {
+        CpuSet.Builder result = CpuSet.builder();
+        for (Cpu cpu : cpus) {
+            if (filter.test(cpu)) {
+                result.add(cpu.cpu());
+            }
+        }
+        return result.build();
+    }
+
+    // ---------------------------------------------------------------- groups
+
+    /** One set per physical core (the SMT siblings of each), online CPUs, by lowest CPU. */
+    public List<CpuSet> cores() {
+        return groups(Cpu::core);
+    }
+
+    /** One set per package (socket), online CPUs, by lowest CPU. */
+    public List<CpuSet> packages() {
+        return groups(Cpu::pkg);
+    }
+
+    /** One set per last-level cache, online CPUs, by lowest CPU; empty when the kernel gives no caches. */
+    public List<CpuSet> lastLevelCaches() {
+        return groups(Cpu::llc);
+    }
+
+    /** The NUMA nodes, by node number. */
+    public List<NumaNode> nodes() {
+        return nodes;
+    }
+
+    private List<CpuSet> groups(ToIntFunction<Cpu> id) {
+        Map<Integer, CpuSet.Builder> byId = new TreeMap<>();
+        List<Integer> order = new ArrayList<>();
+        for (Cpu cpu : cpus) {
+            int group = id.applyAsInt(cpu);
+            if (cpu.online() && group != Cpu.UNKNOWN) {
+                byId.computeIfAbsent(group, g -> {
+                    order.add(g);
+                    return CpuSet.builder();
+                }).add(cpu.cpu());
+            }
+        }
+        return order.stream().map(g -> byId.get(g).build()).toList();
+    }
+
+    // ---------------------------------------------------------------- queries for placement
+
+    /**
+     * The SMT siblings of {@code cpu}: the online CPUs of its physical core, itself included; empty
+     * for an offline CPU.
+     *
+     * @throws IllegalArgumentException if the kernel does not know {@code cpu}
+     */
+    public CpuSet siblingsOf(int cpu) {
+        return cpu(cpu).siblings();
+    }
+
+    /** The id of {@code cpu}'s physical core; empty when offline. @throws IllegalArgumentException for an unknown CPU */
+    public OptionalInt coreOf(int cpu) {
+        return optional(cpu(cpu).core());
+    }
+
+    /** The id of {@code cpu}'s package. @throws IllegalArgumentException for an unknown CPU */
+    public OptionalInt packageOf(int cpu) {
+        return optional(cpu(cpu).pkg());
+    }
+
+    /** The NUMA node of {@code cpu}. @throws IllegalArgumentException for an unknown CPU */
+    public OptionalInt nodeOf(int cpu) {
+        return optional(cpu(cpu).node());
+    }
+
+    /** The id of {@code cpu}'s last-level cache. @throws IllegalArgumentException for an unknown CPU */
+    public OptionalInt llcOf(int cpu) {
+        return optional(cpu(cpu).llc());
+    }
+
+    /** Whether {@code cpu} is a performance or efficiency core. @throws IllegalArgumentException for an unknown CPU */
+    public CoreKind kindOf(int cpu) {
+        return cpu(cpu).kind();
+    }
+
+    /** Whether the machine has both performance and efficiency cores. */
+    public boolean isHybrid() {
+        return cpus.stream().anyMatch(c -> c.kind() == CoreKind.EFFICIENCY)
+                && cpus.stream().anyMatch(c -> c.kind() == CoreKind.PERFORMANCE);
+    }
+
+    /**
+     * The NUMA distance from {@code nodeA} to {@code nodeB} (10 is local); empty when the kernel
+     * does not say.
+     *
+     * @throws IllegalArgumentException if {@code nodeA} is not a node of this machine
+     */
+    public OptionalInt distance(int nodeA, int nodeB) {
+        for (NumaNode node : nodes) {
+            if (node.id() == nodeA) {
+                return node.distanceTo(nodeB);
+            }
+        }
+        throw new IllegalArgumentException("node " + nodeA + " is not on this machine (nodes: "
+                + nodes.stream().map(n -> Integer.toString(n.id())).toList() + ")");
+    }
+
+    /**
+     * The cgroup CPU quota as a number of CPUs ({@code 2.5}: 250 ms of CPU time per 100 ms period),
+     * the tightest along the process's cgroup path; empty when unlimited or unknown.
+     */
+    public OptionalDouble cpuQuota() {
+        return Double.isNaN(quotaCpus) ? OptionalDouble.empty() : OptionalDouble.of(quotaCpus);
+    }
+
+    /** What was skipped while reading and why; empty when everything read cleanly. */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /**
+     * One line: {@code 2 packages, 2 NUMA nodes, 16 cores, 32 CPUs; this process may use 0-7
+     * (cgroup quota 4.0 CPUs)}.
+     */
+    public String summary() {
+        int cpuCount = cpus.size();
+        CpuSet offline = allCpus().minus(onlineCpus());
+        String hybrid = isHybrid() ? " (" + cpusWhere(c -> c.kind() == CoreKind.PERFORMANCE && c.online()).size()
+                + " performance, " + cpusWhere(c -> c.kind() == CoreKind.EFFICIENCY && c.online()).size()
+                + " efficiency)" : "";
+        return plural(packages().size(), "package") + ", " + plural(nodes.size(), "NUMA node") + ", "
+                + plural(cores().size(), "core") + ", " + plural(cpuCount, "CPU")
+                + hybrid
+                + (offline.isEmpty() ? "" : " (offline: " + offline + ")")
+                + "; this process may use " + (allowed.isEmpty() ? "no cpu" : allowed.toString())
+                + (isolatedCpus().isEmpty() ? "" : ", isolated " + isolatedCpus())
+                + cpuQuota().stream().mapToObj(q -> String.format(Locale.ROOT, " (cgroup quota %.1f CPUs)", q))
+                        .findFirst().orElse("");
+    }
+
+    private static String plural(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    private static OptionalInt optional(int id) {
+        return id == Cpu.UNKNOWN ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    @Override
+    public String toString() {
+        return "CpuTopology[" + summary() + "]";
+    }
+}
