@@ -1,0 +1,130 @@
+package io.coremanager;
+
+import io.coremanager.topology.CoreKind;
+import io.coremanager.topology.Cpu;
+import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.NumaNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a {@link CoreManager} chooses its CPUs from the machine's topology. A placement narrows a set
+ * of candidate CPUs: the usable ones (online, allowed for the process, and not isolated unless
+ * the builder includes isolated CPUs). Placements compose left to right with {@link #then}:
+ *
+ * <pre>{@code
+ * Placement.performanceCores().then(Placement.onePerCore()).then(Placement.spread(8))
+ * }</pre>
+ *
+ * <p>Orders: {@link #spread(int)} takes CPUs round-robin over packages, then NUMA nodes, then
+ * last-level caches, then cores, first SMT siblings before second ones: lanes as far apart as the
+ * machine allows (most cache and memory bandwidth). {@link #pack(int)} fills one last-level cache
+ * (one CPU per core first, then the siblings) before the next, in package order: lanes as close as
+ * possible (cheapest hand-offs between them).
+ */
+@FunctionalInterface
+public interface Placement {
+
+    /**
+     * The CPUs this placement keeps of {@code candidates}.
+     *
+     * @throws IllegalArgumentException if the placement cannot be met (naming what it needs and
+     *     what the candidates were)
+     */
+    CpuSet select(CpuTopology topology, CpuSet candidates);
+
+    /** This placement, then {@code next} on what it kept. */
+    default Placement then(Placement next) {
+        Objects.requireNonNull(next, "next");
+        return (topology, candidates) -> next.select(topology, select(topology, candidates));
+    }
+
+    /** Every candidate: one lane per usable CPU. The default. */
+    static Placement allUsable() {
+        return (topology, candidates) -> candidates;
+    }
+
+    /** One CPU per physical core (its lowest candidate): no two lanes share a core's SMT siblings. */
+    static Placement onePerCore() {
+        return (topology, candidates) -> {
+            CpuSet.Builder kept = CpuSet.builder();
+            for (CpuSet core : topology.cores()) {
+                int first = core.intersect(candidates).first();
+                if (first >= 0) {
+                    kept.add(first);
+                }
+            }
+            // CPUs the topology places in no core (degraded readings) stay: better a lane than none.
+            CpuSet placed = topology.cores().stream().reduce(CpuSet.empty(), CpuSet::union);
+            return kept.addAll(candidates.minus(placed)).build();
+        };
+    }
+
+    /**
+     * {@code count} CPUs spread as far apart as possible (see the class notes).
+     *
+     * @throws IllegalArgumentException if {@code count} is not positive
+     */
+    static Placement spread(int count) {
+        checkCount(count, "spread");
+        return (topology, candidates) -> PlacementOrder.take(PlacementOrder.spread(topology, candidates), count,
+                "spread(" + count + ")", candidates);
+    }
+
+    /**
+     * {@code count} CPUs packed into as few last-level caches as possible (see the class notes).
+     *
+     * @throws IllegalArgumentException if {@code count} is not positive
+     */
+    static Placement pack(int count) {
+        checkCount(count, "pack");
+        return (topology, candidates) -> PlacementOrder.take(PlacementOrder.pack(topology, candidates), count,
+                "pack(" + count + ")", candidates);
+    }
+
+    /** The candidates of NUMA node {@code node}. */
+    static Placement numaNode(int node) {
+        return (topology, candidates) -> {
+            List<Integer> ids = new ArrayList<>();
+            for (NumaNode n : topology.nodes()) {
+                ids.add(n.id());
+                if (n.id() == node) {
+                    CpuSet kept = n.cpus().intersect(candidates);
+                    if (kept.isEmpty()) {
+                        throw new IllegalArgumentException("numaNode(" + node + "): none of its cpus (" + n.cpus()
+                                + ") is usable (usable cpus: " + candidates + ")");
+                    }
+                    return kept;
+                }
+            }
+            throw new IllegalArgumentException("numaNode(" + node + "): no such node (nodes: " + ids + ")");
+        };
+    }
+
+    /**
+     * The candidates on performance cores of a hybrid machine (Intel P-cores, ARM big cores); every
+     * candidate on a machine that is not hybrid, so one configuration serves both.
+     */
+    static Placement performanceCores() {
+        return (topology, candidates) -> {
+            if (!topology.isHybrid()) {
+                return candidates;
+            }
+            CpuSet kept = topology.cpusWhere(c -> c.kind() == CoreKind.PERFORMANCE).intersect(candidates);
+            if (kept.isEmpty()) {
+                throw new IllegalArgumentException("performanceCores(): no usable cpu is a performance core "
+                        + "(performance cpus: " + topology.cpusWhere(c -> c.kind() == CoreKind.PERFORMANCE)
+                        + "; usable cpus: " + candidates + ")");
+            }
+            return kept;
+        };
+    }
+
+    private static void checkCount(int count, String name) {
+        if (count < 1) {
+            throw new IllegalArgumentException(name + ": " + count + " (expected: 1 or more lanes)");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.coremanager;
+
+import io.coremanager.topology.Cpu;
+import io.coremanager.topology.CpuTopology;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToIntFunction;
+
+/** The orders behind {@link Placement#spread} and {@link Placement#pack}. */
+final class PlacementOrder {
+
+    private PlacementOrder() {
+    }
+
+    static CpuSet take(List<Integer> order, int count, String what, CpuSet candidates) {
+        if (order.size() < count) {
+            throw new IllegalArgumentException(what + ": only " + order.size() + " usable cpus (" + candidates + ")");
+        }
+        CpuSet.Builder kept = CpuSet.builder();
+        order.subList(0, count).forEach(kept::add);
+        return kept.build();
+    }
+
+    /** Round-robin at every level: package, node, last-level cache, core, sibling. */
+    static List<Integer> spread(CpuTopology topology, CpuSet candidates) {
+        return order(topology, candidates, true);
+    }
+
+    /** Caches one after another; within a cache, one CPU per core first, then the siblings. */
+    static List<Integer> pack(CpuTopology topology, CpuSet candidates) {
+        return order(topology, candidates, false);
+    }
+
+    private static List<Integer> order(CpuTopology topology, CpuSet candidates, boolean spread) {
+        List<Cpu> cpus = topology.cpus().stream().filter(c -> candidates.contains(c.cpu())).toList();
+        List<Integer> ordered = orderLevel(cpus, 0, spread);
+        // Candidates the topology does not know (a degraded reading) go last, in number order.
+        for (int cpu : candidates.toArray()) {
+            if (!ordered.contains(cpu)) {
+                ordered.add(cpu);
+            }
+        }
+        return ordered;
+    }
+
+    private static final List<ToIntFunction<Cpu>> LEVELS =
+            List.of(Cpu::pkg, Cpu::node, Cpu::llc, Cpu::core);
+
+    private static List<Integer> orderLevel(List<Cpu> cpus, int level, boolean spread) {
+        if (level == LEVELS.size()) {
+            return new ArrayList<>(cpus.stream().map(Cpu::cpu).toList()); // siblings, in number order
+        }
+        Map<Integer, List<Cpu>> groups = new LinkedHashMap<>();
+        for (Cpu cpu : cpus) {
+            groups.computeIfAbsent(LEVELS.get(level).applyAsInt(cpu), k -> new ArrayList<>()).add(cpu);
+        }
+        List<List<Integer>> children = new ArrayList<>();
+        for (List<Cpu> group : groups.values()) {
+            children.add(orderLevel(group, level + 1, spread));
+        }
+        // Cores always interleave (first siblings first); higher levels interleave only to spread.
+        boolean interleave = spread || level == LEVELS.size() - 1;
+        return interleave ? interleave(children) : concat(children);
+    }
+
+    private static List<Integer> interleave(List<List<Integer>> lists) {
+        List<Integer> result = new ArrayList<>();
+        for (int round = 0; ; round++) {
+            boolean any = false;
+            for (List<Integer> list : lists) {
+                if (round < list.size()) {
+                    result.add(list.get(round));
+                    any = true;
+                }
+            }
+            if (!any) {
+                return result;
+            }
+        }
+    }
+
+    private static List<Integer> concat(List<List<Integer>> lists) {
+        List<Integer> result = new ArrayList<>();
+        lists.forEach(result::addAll);
+        return result;
+    }
+}

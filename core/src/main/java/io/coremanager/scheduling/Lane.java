@@ -1,0 +1,498 @@
+package io.coremanager.scheduling;
+
+import io.coremanager.CpuSet;
+import io.coremanager.affinity.Affinity;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One managed CPU: a {@link LaneQueue} and one carrier platform thread pinned to that CPU, which
+ * runs the lane's user tasks and the continuations of its core-affine virtual threads, in queue
+ * order. The lane is also those virtual threads' scheduler ({@link Executor}).
+ *
+ * <h2>Threading</h2>
+ * Any thread may offer tasks and continuations; only the carrier polls. Statistics are written by
+ * the carrier alone (release) and read by anyone (acquire).
+ *
+ * <h2>Implementation notes: park and wake</h2>
+ * The carrier, out of work, spins for the idle strategy's spin time, then parks:
+ * <pre>
+ *   carrier:  carrierState = PARKED (volatile) ; if (queue.hasPublished() or control changed) don't park ; park
+ *   producer: publish element (volatile)       ; if (carrierState == PARKED and CAS PARKED→RUNNING) unpark
+ * </pre>
+ * Both sides store then load with volatile (sequentially consistent) accesses, so at least one sees
+ * the other's store: either the carrier sees the element, or the producer sees PARKED and wakes it.
+ * A producer still publishing the carrier's next slot (a "bubble") wakes it when it publishes. While
+ * the carrier runs, producers read one volatile field and make no system call.
+ *
+ * <h2>Implementation notes: termination</h2>
+ * After the manager shuts down, the carrier leaves once no tracked virtual thread is alive and it
+ * closes its queue (which succeeds only when nothing is queued or being published). A producer that
+ * passed the manager's state check loses that race cleanly: its offer fails and it rejects. A
+ * continuation arriving after the close (a virtual thread the manager does not track, started
+ * with {@code Thread.ofVirtual()} inside a tracked one and still parked at close) runs on a
+ * short-lived platform thread pinned to the same CPU: never lost, never thrown back at the waker.
+ */
+public final class Lane implements Executor {
+
+    /** What a lane needs from its manager. */
+    public interface Control {
+        /** The manager's lifecycle state: {@link #RUNNING}, {@link #SHUTDOWN} or {@link #STOP}. */
+        int state();
+
+        /** Called by the carrier as its very last act. */
+        void laneTerminated(Lane lane);
+
+        /** Reports a failure of an {@code execute} task, or of the lane itself. */
+        void report(Lane lane, Thread thread, Throwable failure);
+
+        /** Logs a message once per key. */
+        void warnOnce(String key, String message);
+    }
+
+    public static final int RUNNING = 0;
+    public static final int SHUTDOWN = 1;
+    public static final int STOP = 2;
+
+    private static final int CARRIER_RUNNING = 0;
+    private static final int CARRIER_PARKED = 1;
+    /** Empty polls before the carrier reads the clock: short gaps cost no clock read. */
+    private static final int QUICK_SPINS = 64;
+
+    private static final VarHandle CARRIER_STATE;
+    private static final VarHandle COMPLETED;
+    private static final VarHandle FAILED;
+    private static final VarHandle CONTINUATIONS;
+    private static final VarHandle BUSY_NANOS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            CARRIER_STATE = lookup.findVarHandle(Lane.class, "carrierState", int.class);
+            COMPLETED = lookup.findVarHandle(Lane.class, "completed", long.class);
+            FAILED = lookup.findVarHandle(Lane.class, "failed", long.class);
+            CONTINUATIONS = lookup.findVarHandle(Lane.class, "continuations", long.class);
+            BUSY_NANOS = lookup.findVarHandle(Lane.class, "busyNanos", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int cpu;
+    private final String name;
+    private final Control control;
+    private final long spinNanos;
+    private final boolean pin;
+    private final boolean daemon;
+    private final Thread.UncaughtExceptionHandler virtualThreadHandler;
+    private final LaneQueue queue = new LaneQueue();
+
+    /** Carrier parked (or about to) or running; see the class notes. */
+    private volatile int carrierState;
+    /** The current carrier thread; replaced only by the carrier itself (see replaceCarrier). */
+    private volatile Thread carrier;
+    private volatile int carrierTid;
+    /** Why the carrier is not pinned, or null when it is. Written by the carrier before started counts down. */
+    private volatile String pinProblem;
+    private final CountDownLatch started = new CountDownLatch(1);
+
+    // Statistics: written by the carrier only.
+    private volatile long completed;
+    private volatile long failed;
+    private volatile long continuations;
+    private volatile long busyNanos;
+    private final LongAdder submitted = new LongAdder();
+    private final LongAdder virtualThreadsStarted = new LongAdder();
+
+    /** Tracked core-affine virtual threads alive now: the carrier does not leave while positive. */
+    private final AtomicInteger liveVirtualThreads = new AtomicInteger();
+    private final Set<Thread> liveThreads = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean lateRunWarned = new AtomicBoolean();
+
+    /**
+     * @param spinNanos how long an idle carrier spins before parking: 0 parks at once,
+     *     {@link Long#MAX_VALUE} never parks
+     * @param pin whether to pin the carrier to {@code cpu}
+     */
+    public Lane(int cpu, String name, Control control, long spinNanos, boolean pin, boolean daemon,
+                Thread.UncaughtExceptionHandler virtualThreadHandler) {
+        this.cpu = cpu;
+        this.name = name;
+        this.control = control;
+        this.spinNanos = spinNanos;
+        this.pin = pin;
+        this.daemon = daemon;
+        this.virtualThreadHandler = virtualThreadHandler;
+    }
+
+    /** Starts the carrier and waits until it has pinned itself (or failed to). */
+    public void start() throws InterruptedException {
+        startCarrier();
+        started.await();
+    }
+
+    private void startCarrier() {
+        Thread thread = Thread.ofPlatform().name(name).daemon(daemon).unstarted(this::carrierMain);
+        carrier = thread;
+        thread.start();
+    }
+
+    public int cpu() {
+        return cpu;
+    }
+
+    // ---------------------------------------------------------------- producers
+
+    /**
+     * Queues a user task.
+     *
+     * @return false if the lane no longer accepts tasks (its queue is closed)
+     */
+    public boolean offer(UserTask task) {
+        if (!queue.offer(task)) {
+            return false;
+        }
+        submitted.increment();
+        wakeIfParked();
+        return true;
+    }
+
+    /** A task for {@link #offer}: {@code execute}'s wrapper. */
+    public static UserTask executed(Runnable task, Object owner) {
+        return new ExecutedTask(task, owner);
+    }
+
+    /** A task for {@link #offer}: {@code submit}'s future, which is the task. */
+    public static <T> SubmittedTask<T> submitted(java.util.concurrent.Callable<T> task, Object owner) {
+        return new SubmittedTask<>(task, owner);
+    }
+
+    /**
+     * The scheduler side: runs a virtual thread's continuation on this lane. Never blocks, never
+     * throws: see the class notes for what happens after the lane closed.
+     */
+    @Override
+    public void execute(Runnable continuation) {
+        if (queue.offer(continuation)) {
+            wakeIfParked();
+        } else {
+            runLate(continuation);
+        }
+    }
+
+    /** Wakes the carrier if it is parked; see the class notes. */
+    public void wakeIfParked() {
+        if ((int) CARRIER_STATE.getVolatile(this) == CARRIER_PARKED
+                && CARRIER_STATE.compareAndSet(this, CARRIER_PARKED, CARRIER_RUNNING)) {
+            LockSupport.unpark(carrier);
+        }
+    }
+
+    private void runLate(Runnable continuation) {
+        if (lateRunWarned.compareAndSet(false, true)) {
+            control.warnOnce("late-" + cpu, "a virtual thread woke on cpu " + cpu + " after its lane closed "
+                    + "(one started with Thread.ofVirtual() inside a core-affine virtual thread and not joined "
+                    + "before close()); it runs on a temporary platform thread pinned to cpu " + cpu);
+        }
+        Thread.ofPlatform().name(name + "-late").daemon(true).start(() -> {
+            pinCurrentThread();
+            continuation.run();
+        });
+    }
+
+    // ---------------------------------------------------------------- virtual threads
+
+    /**
+     * A core-affine virtual thread on this lane (unstarted), or a platform thread pinned to the
+     * CPU where the JDK hook is unavailable.
+     *
+     * @param countedAlready true if the caller already counted it live (see {@link #countStarting})
+     */
+    public Thread newThread(Runnable task, String threadName, boolean countedAlready) {
+        Runnable tracked = () -> {
+            Thread self = Thread.currentThread();
+            if (!countedAlready) {
+                liveVirtualThreads.incrementAndGet();
+            }
+            liveThreads.add(self);
+            if (control.state() == STOP) {
+                self.interrupt(); // started after shutdownNow's interrupts: see interruptThreads
+            }
+            virtualThreadsStarted.increment();
+            try {
+                if (!self.isVirtual()) {
+                    String problem = pinCurrentThread(); // the fallback: a platform thread pinned to the cpu
+                    if (problem != null) {
+                        control.warnOnce("fallback-pin-" + cpu, "a thread for cpu " + cpu + " runs unpinned: " + problem);
+                    }
+                }
+                task.run();
+            } finally {
+                liveThreads.remove(self);
+                threadEnded();
+            }
+        };
+        if (VirtualThreadHook.isAvailable()) {
+            Thread.Builder.OfVirtual builder = VirtualThreadHook.builder(this).name(threadName);
+            if (virtualThreadHandler != null) {
+                builder.uncaughtExceptionHandler(virtualThreadHandler);
+            }
+            return builder.unstarted(tracked);
+        }
+        Thread.Builder.OfPlatform builder = Thread.ofPlatform().name(threadName).daemon(true);
+        if (virtualThreadHandler != null) {
+            builder.uncaughtExceptionHandler(virtualThreadHandler);
+        }
+        return builder.unstarted(tracked);
+    }
+
+    /**
+     * Counts a thread as live before it starts, so the carrier cannot leave in between; the caller
+     * must then check the manager's state and call {@link #threadEnded()} if it does not start it.
+     */
+    public void countStarting() {
+        liveVirtualThreads.incrementAndGet();
+    }
+
+    /** A tracked thread ended (or was never started after {@link #countStarting}). */
+    public void threadEnded() {
+        if (liveVirtualThreads.decrementAndGet() == 0 && control.state() != RUNNING) {
+            wakeIfParked(); // the carrier may be waiting for this to leave
+        }
+    }
+
+    /**
+     * Interrupts every tracked live thread (shutdownNow, after the manager's state became STOP). A
+     * thread that registers itself after this loop passed sees STOP and interrupts itself: each
+     * side writes, then reads the other's variable.
+     */
+    public void interruptThreads() {
+        for (Thread thread : liveThreads) {
+            thread.interrupt();
+        }
+    }
+
+    /** Takes back the queued user tasks that {@code owner} accepted (any owner if null). */
+    public void takeBack(Object owner, String reason, List<Runnable> into) {
+        queue.takeEach(e -> e instanceof UserTask t && (owner == null || t.owner() == owner),
+                e -> into.add(((UserTask) e).handBack(reason)));
+    }
+
+    // ---------------------------------------------------------------- the carrier
+
+    private void carrierMain() {
+        if (started.getCount() > 0) {
+            tryPin();
+            started.countDown();
+        } else {
+            tryPin(); // a replacement carrier
+        }
+        try {
+            carrierLoop();
+        } catch (Throwable t) {
+            replaceCarrier(t);
+            return;
+        }
+        control.laneTerminated(this);
+    }
+
+    /** Pins the carrier and records the outcome for the statistics. */
+    private void tryPin() {
+        carrierTid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
+        pinProblem = pin ? pinCurrentThread() : "pinning was not requested";
+    }
+
+    /** Pins the calling platform thread to this lane's CPU: null on success, else why not. */
+    private String pinCurrentThread() {
+        try {
+            Affinity.pin(cpu);
+            return null;
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+    }
+
+    private void carrierLoop() {
+        int seenState = control.state();
+        boolean busy = true;
+        long busySince = System.nanoTime();
+        while (true) {
+            Object element = queue.poll();
+            if (element != null) {
+                if (!busy) {
+                    busy = true;
+                    busySince = System.nanoTime();
+                }
+                runElement(element);
+                continue;
+            }
+            seenState = control.state();
+            if (seenState != RUNNING && liveVirtualThreads.get() == 0 && queue.closeIfEmpty()) {
+                if (busy) {
+                    addBusy(System.nanoTime() - busySince);
+                }
+                return;
+            }
+            if (quickSpin(seenState)) {
+                continue;
+            }
+            if (busy) {
+                addBusy(System.nanoTime() - busySince);
+                busy = false;
+            }
+            idle(seenState);
+        }
+    }
+
+    private void runElement(Object element) {
+        if (element instanceof UserTask task) {
+            Throwable failure = task.runCatching();
+            if (failure == null) {
+                COMPLETED.setRelease(this, completed + 1);
+            } else {
+                FAILED.setRelease(this, failed + 1);
+                if (!(task instanceof SubmittedTask<?>)) {
+                    control.report(this, Thread.currentThread(), failure);
+                }
+            }
+            Thread.interrupted(); // a task's interrupt must not leak into the next one
+        } else {
+            ((Runnable) element).run();
+            CONTINUATIONS.setRelease(this, continuations + 1);
+        }
+    }
+
+    private void addBusy(long nanos) {
+        BUSY_NANOS.setRelease(this, busyNanos + nanos);
+    }
+
+    /** A few empty polls without the clock: true if work (or news) arrived. */
+    private boolean quickSpin(int seenState) {
+        for (int i = 0; i < QUICK_SPINS; i++) {
+            if (queue.hasPublished() || control.state() != seenState) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /** Spins for the idle strategy's time, then parks until work or news arrives. */
+    private void idle(int seenState) {
+        if (spinNanos > 0) {
+            long deadline = System.nanoTime() + spinNanos;
+            for (int i = 1; ; i++) {
+                if (queue.hasPublished() || control.state() != seenState) {
+                    return;
+                }
+                Thread.onSpinWait();
+                if ((i & 255) == 0 && spinNanos != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+                    break;
+                }
+            }
+        }
+        CARRIER_STATE.setVolatile(this, CARRIER_PARKED);
+        while ((int) CARRIER_STATE.getVolatile(this) == CARRIER_PARKED) {
+            if (queue.hasPublished() || control.state() != seenState) {
+                break;
+            }
+            LockSupport.park(this);
+        }
+        CARRIER_STATE.setVolatile(this, CARRIER_RUNNING);
+    }
+
+    /**
+     * The loop itself failed (not a task: those are caught). A new carrier takes over the same
+     * queue and pins itself again; this thread touches nothing after starting it.
+     */
+    private void replaceCarrier(Throwable failure) {
+        control.report(this, Thread.currentThread(), failure);
+        control.warnOnce("replaced-" + cpu + "-" + System.identityHashCode(failure),
+                "the carrier of cpu " + cpu + " failed (" + failure + "); a new carrier takes over its queue");
+        startCarrier();
+    }
+
+    // ---------------------------------------------------------------- statistics
+
+    /** Waits for the carrier to start (and pin) before the first statistics. */
+    public Thread carrier() {
+        return carrier;
+    }
+
+    public String pinProblem() {
+        return pinProblem;
+    }
+
+    /**
+     * Whether the carrier is pinned to exactly this lane's CPU now, asked of the kernel
+     * ({@code sched_getaffinity} of the carrier's thread id).
+     */
+    public boolean pinnedNow() {
+        int tid = carrierTid;
+        if (tid == 0 || !Affinity.isSupported()) {
+            return false;
+        }
+        try {
+            return Affinity.getOfThread(tid).equals(CpuSet.of(cpu));
+        } catch (RuntimeException e) {
+            return false; // the carrier has exited
+        }
+    }
+
+    public long submitted() {
+        return submitted.sum();
+    }
+
+    public long completed() {
+        return (long) COMPLETED.getAcquire(this);
+    }
+
+    public long failed() {
+        return (long) FAILED.getAcquire(this);
+    }
+
+    public long continuations() {
+        return (long) CONTINUATIONS.getAcquire(this);
+    }
+
+    public long queued() {
+        return queue.size();
+    }
+
+    public int liveVirtualThreads() {
+        return liveVirtualThreads.get();
+    }
+
+    public long virtualThreadsStarted() {
+        return virtualThreadsStarted.sum();
+    }
+
+    public long busyNanos() {
+        return (long) BUSY_NANOS.getAcquire(this);
+    }
+
+    /** The tracked live threads (for diagnostics). */
+    public List<Thread> liveThreads() {
+        return new ArrayList<>(liveThreads);
+    }
+
+    public boolean isClosed() {
+        return queue.isClosed();
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

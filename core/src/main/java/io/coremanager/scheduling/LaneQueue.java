@@ -1,0 +1,225 @@
+package io.coremanager.scheduling;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.Predicate;
+
+/**
+ * The queue of one lane: unbounded, many producers, one consumer (the lane's carrier), closable.
+ *
+ * <p>Elements live in linked chunks of {@value #CHUNK_SIZE} slots. A producer claims a slot with
+ * one atomic add on the producer index (no retry loop, however many producers), finds or links the
+ * slot's chunk, and publishes the element with a volatile store. The consumer reads slots in index
+ * order and takes each element with an atomic exchange, because {@link #takeEach} (used by
+ * {@code shutdownNow}) may take elements concurrently: the slot is the claim, so each element goes
+ * to exactly one of them. An element costs no allocation; a chunk is allocated per
+ * {@value #CHUNK_SIZE} elements.
+ *
+ * <h2>Implementation notes</h2>
+ * <ul>
+ *   <li>Slot states: {@code null} (not yet published, or consumed) → element (published) → {@code null}
+ *       (taken by the consumer) or {@link #TAKEN} (taken by {@code takeEach}).</li>
+ *   <li>A claimed but not yet published slot is a "bubble": {@link #poll()} returns {@code null}
+ *       until the producer's store lands, and {@link #isEmpty()} is false meanwhile. The lane's
+ *       park protocol tolerates this: the producer checks for a parked carrier after its store.</li>
+ *   <li>Closing sets {@link #CLOSED} in the producer index, only when the queue is empty (the
+ *       consumer index equals the producer index). A producer whose add returns a closed index
+ *       publishes nothing and reports failure; the consumer never reads a closed queue again.</li>
+ *   <li>{@code producerChunk} is a hint that mostly moves forward. A producer whose index lies
+ *       before the hint (it was descheduled while others moved on) walks from the consumer's chunk,
+ *       which can never be past an unpublished slot.</li>
+ * </ul>
+ */
+public final class LaneQueue {
+
+    /** Slots per chunk; a power of two. */
+    static final int CHUNK_SIZE = 1024;
+    /** Set in the producer index once the queue is closed. */
+    private static final long CLOSED = 1L << 62;
+    /** What {@link #takeEach} leaves in a slot it took. */
+    private static final Object TAKEN = new Object();
+
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle PRODUCER_INDEX;
+    private static final VarHandle CONSUMER_INDEX;
+    private static final VarHandle NEXT;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PRODUCER_INDEX = lookup.findVarHandle(LaneQueue.class, "producerIndex", long.class);
+            CONSUMER_INDEX = lookup.findVarHandle(LaneQueue.class, "consumerIndex", long.class);
+            NEXT = lookup.findVarHandle(Chunk.class, "next", Chunk.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** A run of slots; {@code next} is linked once, by whichever producer gets there first. */
+    static final class Chunk {
+        final long base;
+        final Object[] slots = new Object[CHUNK_SIZE];
+        volatile Chunk next;
+
+        Chunk(long base) {
+            this.base = base;
+        }
+    }
+
+    /** Next slot to claim, plus {@link #CLOSED}; updated by atomic add (producers) and CAS (close). */
+    private volatile long producerIndex;
+    /** A hint of the chunk producers fill now; may lag (racing updates), never ahead of the frontier. */
+    private volatile Chunk producerChunk;
+    /** Next slot to read; written by the consumer only (release), read by anyone (acquire). */
+    private volatile long consumerIndex;
+    /** The chunk holding {@code consumerIndex}, or the one before when it is at a chunk's end. */
+    private volatile Chunk consumerChunk;
+
+    public LaneQueue() {
+        Chunk first = new Chunk(0);
+        producerChunk = first;
+        consumerChunk = first;
+    }
+
+    /**
+     * Adds {@code element}. The store is volatile, so that a producer's later read of the lane's
+     * parked flag cannot be reordered before it (the lane's park protocol depends on it).
+     *
+     * @return false if the queue is closed: nothing was added
+     */
+    public boolean offer(Object element) {
+        long index = (long) PRODUCER_INDEX.getAndAdd(this, 1L);
+        if ((index & CLOSED) != 0) {
+            return false;
+        }
+        Chunk chunk = chunkFor(index);
+        SLOT.setVolatile(chunk.slots, (int) (index - chunk.base), element);
+        return true;
+    }
+
+    private Chunk chunkFor(long index) {
+        Chunk chunk = producerChunk;
+        if (index < chunk.base) {
+            chunk = consumerChunk; // rare: see the class notes
+        }
+        while (index >= chunk.base + CHUNK_SIZE) {
+            chunk = nextOf(chunk);
+        }
+        if (producerChunk.base < chunk.base) {
+            producerChunk = chunk; // a racing producer may set an older chunk: any hint is valid, see chunkFor
+        }
+        return chunk;
+    }
+
+    private static Chunk nextOf(Chunk chunk) {
+        Chunk next = chunk.next;
+        if (next == null) {
+            Chunk fresh = new Chunk(chunk.base + CHUNK_SIZE);
+            Chunk witness = (Chunk) NEXT.compareAndExchange(chunk, (Chunk) null, fresh);
+            next = witness == null ? fresh : witness;
+        }
+        return next;
+    }
+
+    /**
+     * The next element, or {@code null} when none is published yet. Consumer only.
+     */
+    public Object poll() {
+        while (true) {
+            long index = consumerIndex;
+            Chunk chunk = consumerChunk;
+            int offset = (int) (index - chunk.base);
+            if (offset == CHUNK_SIZE) {
+                Chunk next = chunk.next;
+                if (next == null) {
+                    return null; // a producer is linking the next chunk
+                }
+                consumerChunk = chunk = next;
+                offset = 0;
+            }
+            if (SLOT.getAcquire(chunk.slots, offset) == null) {
+                return null;
+            }
+            // The exchange is the claim: takeEach may be racing for this element.
+            Object element = SLOT.getAndSet(chunk.slots, offset, (Object) null);
+            CONSUMER_INDEX.setRelease(this, index + 1);
+            if (element != TAKEN) {
+                return element;
+            }
+        }
+    }
+
+    /**
+     * Whether the next slot holds a published element: the carrier's last look before parking.
+     * Consumer only; a volatile read, ordered after the carrier's store of its parked flag.
+     */
+    public boolean hasPublished() {
+        long index = consumerIndex;
+        Chunk chunk = consumerChunk;
+        int offset = (int) (index - chunk.base);
+        if (offset == CHUNK_SIZE) {
+            chunk = chunk.next;
+            if (chunk == null) {
+                return false;
+            }
+            offset = 0;
+        }
+        return SLOT.getVolatile(chunk.slots, offset) != null;
+    }
+
+    /** Whether every claimed slot has been consumed (no element queued and none being published). */
+    public boolean isEmpty() {
+        return (producerIndex & ~CLOSED) == consumerIndex;
+    }
+
+    /** Elements queued or being published now; a snapshot for statistics. */
+    public long size() {
+        long consumed = consumerIndex;
+        return Math.max(0, (producerIndex & ~CLOSED) - consumed);
+    }
+
+    /** How many elements were ever added. */
+    public long added() {
+        return producerIndex & ~CLOSED;
+    }
+
+    /**
+     * Closes the queue if it is empty. Consumer only.
+     *
+     * @return true if the queue is now closed; false if an element is queued or being published
+     */
+    public boolean closeIfEmpty() {
+        long index = consumerIndex;
+        return PRODUCER_INDEX.compareAndSet(this, index, index | CLOSED) || isClosed();
+    }
+
+    /** Whether the queue is closed. */
+    public boolean isClosed() {
+        return (producerIndex & CLOSED) != 0;
+    }
+
+    /**
+     * Takes, from any thread, each queued element that {@code filter} accepts and passes it to
+     * {@code taken}; the consumer will not see those. Elements being published during the walk may
+     * be missed: they stay for the consumer.
+     */
+    public void takeEach(Predicate<Object> filter, java.util.function.Consumer<Object> taken) {
+        Chunk chunk = consumerChunk;
+        long from = Math.max(consumerIndex, chunk.base);
+        long to = producerIndex & ~CLOSED;
+        for (long index = from; index < to; index++) {
+            while (index >= chunk.base + CHUNK_SIZE) {
+                chunk = chunk.next;
+                if (chunk == null) {
+                    return;
+                }
+            }
+            int offset = (int) (index - chunk.base);
+            Object element = SLOT.getAcquire(chunk.slots, offset);
+            if (element != null && element != TAKEN && filter.test(element)
+                    && SLOT.compareAndSet(chunk.slots, offset, element, TAKEN)) {
+                taken.accept(element);
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.coremanager.scheduling;
+
+import java.lang.reflect.Constructor;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * The one place that reaches into the JDK for virtual threads with a scheduler of our choosing:
+ * JDK 25's package-private {@code java.lang.ThreadBuilders$VirtualThreadBuilder(Executor)}, opened
+ * by {@code --add-opens java.base/java.lang=ALL-UNNAMED} (or {@code =io.coremanager}).
+ *
+ * <p>What the JDK does with such a scheduler, and what the lanes are built for:
+ * <ul>
+ *   <li>{@code scheduler.execute(continuation)} runs the thread's next step: at start, and at every
+ *       wake-up after {@code park}, {@code sleep}, I/O, a monitor or {@code Thread.yield}. It is
+ *       called from any thread (the waker, the JDK's timer "unparker" threads, the I/O poller), also
+ *       from a virtual thread pinned for the call, so it must never block and should never throw.</li>
+ *   <li>A virtual thread started with {@code Thread.ofVirtual()} from inside one inherits its
+ *       scheduler: it stays on the same lane.</li>
+ *   <li>Nothing compensates for a blocking native call or blocking file I/O: the carrier waits,
+ *       and every other piece of work of that lane with it.</li>
+ * </ul>
+ */
+public final class VirtualThreadHook {
+
+    private static final Constructor<?> BUILDER;
+    private static final String UNAVAILABLE_REASON;
+
+    static {
+        Constructor<?> builder = null;
+        String reason = null;
+        try {
+            Class<?> type = Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder");
+            builder = type.getDeclaredConstructor(Executor.class);
+            builder.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // InaccessibleObjectException without --add-opens; NoSuchMethodException on a JDK that
+            // changed the builder.
+            builder = null;
+            reason = "the JDK's virtual-thread builder with a custom scheduler is not reachable (" + e
+                    + "); add the JVM flag --add-opens java.base/java.lang=ALL-UNNAMED "
+                    + "(or =io.coremanager on the module path)";
+        }
+        BUILDER = builder;
+        UNAVAILABLE_REASON = reason;
+    }
+
+    private VirtualThreadHook() {
+    }
+
+    /** Whether core-affine virtual threads can be made in this JVM. */
+    public static boolean isAvailable() {
+        return BUILDER != null;
+    }
+
+    /** Why they cannot, with the flag to add; {@code null} when they can. */
+    public static String unavailableReason() {
+        return UNAVAILABLE_REASON;
+    }
+
+    /**
+     * A virtual-thread builder whose threads are scheduled by {@code scheduler}.
+     *
+     * @throws UnsupportedOperationException if the hook is not available
+     */
+    public static Thread.Builder.OfVirtual builder(Executor scheduler) {
+        Objects.requireNonNull(scheduler, "scheduler");
+        if (BUILDER == null) {
+            throw new UnsupportedOperationException(UNAVAILABLE_REASON);
+        }
+        try {
+            return (Thread.Builder.OfVirtual) BUILDER.newInstance(scheduler);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create a virtual-thread builder", e);
+        }
+    }
+}
