@@ -635,6 +635,7 @@ public final class CoreManager implements AutoCloseable {
             if (requirePinning && !Affinity.isSupported()) {
                 throw new IllegalStateException("pinning is required but " + Affinity.unsupportedReason().orElse("?"));
             }
+            VirtualThreadHook.startJdkPollersOutsideLanes();
             CpuTopology t = topology != null ? topology : CpuTopology.current();
             CpuSet chosen = CpuChoice.choose(t, cpus, placement, includeIsolated);
             CoreManager manager = new CoreManager(this, t, chosen, Affinity.isSupported());

@@ -256,6 +256,24 @@ class CoreManagerTest {
     }
 
     @Test
+    void aNestedVirtualThreadThatOutlivesItsManagerStillRunsOnItsCpu() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.coremanager.testing.ProcWitness.available());
+        CoreManager cores = CoreManager.create();
+        int cpu = cores.cpus().last();
+        CompletableFuture<Thread> nested = new CompletableFuture<>();
+        CompletableFuture<io.coremanager.testing.Where> seen = new CompletableFuture<>();
+        cores.go(cpu, () -> nested.complete(Thread.ofVirtual().start(() -> {
+            java.util.concurrent.locks.LockSupport.park();
+            seen.complete(io.coremanager.testing.Where.now("after close"));
+        }))).join();
+        cores.close(); // the nested thread is untracked and parked: the lane closes without it
+        assertThat(cores.isTerminated()).isTrue();
+        java.util.concurrent.locks.LockSupport.unpark(nested.get());
+        assertThat(seen.get(30, TimeUnit.SECONDS).on(cpu)).as("%s", seen.get()).isTrue();
+        nested.get().join();
+    }
+
+    @Test
     void awaitTerminationTimesOutWhileWorkRuns() throws Exception {
         CoreManager cores = manager();
         CountDownLatch release = new CountDownLatch(1);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,7 +43,7 @@ import java.util.concurrent.locks.LockSupport;
  * passed the manager's state check loses that race cleanly: its offer fails and it rejects. A
  * continuation arriving after the close (a virtual thread the manager does not track, started
  * with {@code Thread.ofVirtual()} inside a tracked one and still parked at close) runs on a
- * short-lived platform thread pinned to the same CPU: never lost, never thrown back at the waker.
+ * temporary carrier pinned to the same CPU: never lost, never thrown back at the waker.
  */
 public final class Lane implements Executor {
 
@@ -118,7 +119,10 @@ public final class Lane implements Executor {
     /** Tracked core-affine virtual threads alive now: the carrier does not leave while positive. */
     private final AtomicInteger liveVirtualThreads = new AtomicInteger();
     private final Set<Thread> liveThreads = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean lateRunWarned = new AtomicBoolean();
+    /** Continuations that arrived after the queue closed, and whether a late carrier runs them. */
+    private final ConcurrentLinkedQueue<Runnable> lateQueue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean lateRunnerActive = new AtomicBoolean();
+    private static final long LATE_IDLE_NANOS = 1_000_000_000L;
 
     /**
      * @param spinNanos how long an idle carrier spins before parking: 0 parks at once,
@@ -199,16 +203,41 @@ public final class Lane implements Executor {
         }
     }
 
+    /**
+     * A continuation for a closed lane goes to a late carrier: one platform thread pinned to the same
+     * CPU, started on demand, which leaves after {@link #LATE_IDLE_NANOS} without work. Never a thread
+     * per continuation, even for a virtual thread that outlives the lane and keeps waking.
+     */
     private void runLate(Runnable continuation) {
-        if (lateRunWarned.compareAndSet(false, true)) {
-            control.warnOnce("late-" + cpu, "a virtual thread woke on cpu " + cpu + " after its lane closed "
-                    + "(one started with Thread.ofVirtual() inside a core-affine virtual thread and not joined "
-                    + "before close()); it runs on a temporary platform thread pinned to cpu " + cpu);
+        lateQueue.offer(continuation);
+        if (lateRunnerActive.compareAndSet(false, true)) {
+            control.warnOnce("late-" + cpu + "-" + System.identityHashCode(this), "a virtual thread woke on cpu "
+                    + cpu + " after its lane closed (one started with Thread.ofVirtual() inside a core-affine "
+                    + "virtual thread, and not joined before close()); a temporary carrier pinned to cpu " + cpu
+                    + " runs it");
+            Thread.ofPlatform().name(name + "-late").daemon(true).start(this::lateCarrier);
         }
-        Thread.ofPlatform().name(name + "-late").daemon(true).start(() -> {
-            pinCurrentThread();
-            continuation.run();
-        });
+    }
+
+    private void lateCarrier() {
+        pinCurrentThread();
+        while (true) {
+            long idleSince = System.nanoTime();
+            Runnable next;
+            while ((next = lateQueue.poll()) == null) {
+                if (System.nanoTime() - idleSince > LATE_IDLE_NANOS) {
+                    lateRunnerActive.set(false);
+                    // A continuation offered after our last poll and before the flag cleared must not
+                    // wait for ever: take the runner role back if anything is there.
+                    if (lateQueue.isEmpty() || !lateRunnerActive.compareAndSet(false, true)) {
+                        return;
+                    }
+                    idleSince = System.nanoTime();
+                }
+                LockSupport.parkNanos(100_000);
+            }
+            next.run();
+        }
     }
 
     // ---------------------------------------------------------------- virtual threads

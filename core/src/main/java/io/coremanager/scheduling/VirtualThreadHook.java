@@ -48,6 +48,34 @@ public final class VirtualThreadHook {
     private VirtualThreadHook() {
     }
 
+    /**
+     * Starts the JDK's socket pollers from a platform thread, once. On Linux, JDK 25 polls sockets
+     * with virtual threads ({@code jdk.pollerMode=2}) that it starts lazily, with
+     * {@code Thread.ofVirtual()}, on the first virtual thread that does socket I/O: were that a
+     * core-affine one, the JVM's pollers would inherit its lane, stay there for ever, and outlive
+     * the manager. Started here first, they belong to the default scheduler.
+     */
+    public static void startJdkPollersOutsideLanes() {
+        if (pollersStarted) {
+            return;
+        }
+        Thread starter = Thread.ofPlatform().name("coremanager-poller-init").start(() -> {
+            try {
+                Class.forName("sun.nio.ch.Poller", true, null);
+            } catch (ClassNotFoundException | LinkageError e) {
+                // Another JDK layout: nothing to start, or nothing we can start.
+            }
+        });
+        try {
+            starter.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pollersStarted = true;
+    }
+
+    private static volatile boolean pollersStarted;
+
     /** Whether core-affine virtual threads can be made in this JVM. */
     public static boolean isAvailable() {
         return BUILDER != null;
