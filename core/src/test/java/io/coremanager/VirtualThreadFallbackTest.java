@@ -32,6 +32,19 @@ class VirtualThreadFallbackTest {
     }
 
     @Test
+    void whereAffinityIsUnsupportedEverythingRunsUnpinnedAndSaysWhy() throws Exception {
+        String output = runJava(List.of("-Dos.name=Darwin", "--enable-native-access=ALL-UNNAMED"),
+                io.coremanager.testing.UnsupportedPlatformProbe.class);
+        assertThat(output).contains("supported: false",
+                "reason: cpu affinity is supported on Linux only; this platform is Darwin",
+                "currentCpu: -1",
+                "set: sched_setaffinity: cpu affinity is supported on Linux only; this platform is Darwin",
+                "manager: " + Runtime.getRuntime().availableProcessors() + " lanes, answer 42, pinned false",
+                "lanes run unpinned (stats() shows which)",
+                "strict: pinning is required but cpu affinity is supported on Linux only");
+    }
+
+    @Test
     void theJdksSocketPollersNeverLandOnALane() throws Exception {
         assumeTrue(Affinity.isSupported());
         String output = runJava(List.of("--enable-native-access=ALL-UNNAMED",
