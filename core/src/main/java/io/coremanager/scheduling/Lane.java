@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * One managed CPU: a {@link LaneQueue} and one carrier platform thread pinned to that CPU, which
@@ -27,15 +28,11 @@ import java.util.concurrent.locks.LockSupport;
  * the carrier alone (release) and read by anyone (acquire).
  *
  * <h2>Implementation notes: park and wake</h2>
- * The carrier, out of work, spins for the idle strategy's spin time, then parks:
- * <pre>
- *   carrier:  carrierState = PARKED (volatile) ; if (queue.hasPublished() or control changed) don't park ; park
- *   producer: publish element (volatile)       ; if (carrierState == PARKED and CAS PARKED→RUNNING) unpark
- * </pre>
- * Both sides store then load with volatile (sequentially consistent) accesses, so at least one sees
- * the other's store: either the carrier sees the element, or the producer sees PARKED and wakes it.
- * A producer still publishing the carrier's next slot (a "bubble") wakes it when it publishes. While
- * the carrier runs, producers read one volatile field and make no system call.
+ * The carrier, out of work, spins for the idle strategy's spin time, then parks through
+ * {@link CarrierParking}, whose notes give the protocol. Its work check is
+ * {@link LaneQueue#hasPublished()} (the next slot only): a producer still publishing that slot (a
+ * "bubble") wakes the carrier itself once it publishes, since it too reads the state after its
+ * store. News from the manager (a state change) wakes the carrier the same way.
  *
  * <h2>Implementation notes: termination</h2>
  * After the manager shuts down, the carrier leaves once no tracked virtual thread is alive and it
@@ -66,12 +63,11 @@ public final class Lane implements Executor {
     public static final int SHUTDOWN = 1;
     public static final int STOP = 2;
 
-    private static final int CARRIER_RUNNING = 0;
-    private static final int CARRIER_PARKED = 1;
     /** Empty polls before the carrier reads the clock: short gaps cost no clock read. */
     private static final int QUICK_SPINS = 64;
+    /** Elements run between two publications of the statistics. */
+    private static final int BATCH = 64;
 
-    private static final VarHandle CARRIER_STATE;
     private static final VarHandle COMPLETED;
     private static final VarHandle FAILED;
     private static final VarHandle CONTINUATIONS;
@@ -80,7 +76,6 @@ public final class Lane implements Executor {
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            CARRIER_STATE = lookup.findVarHandle(Lane.class, "carrierState", int.class);
             COMPLETED = lookup.findVarHandle(Lane.class, "completed", long.class);
             FAILED = lookup.findVarHandle(Lane.class, "failed", long.class);
             CONTINUATIONS = lookup.findVarHandle(Lane.class, "continuations", long.class);
@@ -99,8 +94,11 @@ public final class Lane implements Executor {
     private final Thread.UncaughtExceptionHandler virtualThreadHandler;
     private final LaneQueue queue = new LaneQueue();
 
-    /** Carrier parked (or about to) or running; see the class notes. */
-    private volatile int carrierState;
+    private final CarrierParking parking = new CarrierParking();
+    /** What the carrier last saw of the manager's state; carrier only. */
+    private int seenState;
+    /** The carrier's reason to stop parking: work, or news from the manager. Made once. */
+    private final BooleanSupplier workOrNews = this::workOrNews;
     /** The current carrier thread; replaced only by the carrier itself (see replaceCarrier). */
     private volatile Thread carrier;
     private volatile int carrierTid;
@@ -149,6 +147,7 @@ public final class Lane implements Executor {
     private void startCarrier() {
         Thread thread = Thread.ofPlatform().name(name).daemon(daemon).unstarted(this::carrierMain);
         carrier = thread;
+        parking.carrier(thread);
         thread.start();
     }
 
@@ -197,10 +196,7 @@ public final class Lane implements Executor {
 
     /** Wakes the carrier if it is parked; see the class notes. */
     public void wakeIfParked() {
-        if ((int) CARRIER_STATE.getVolatile(this) == CARRIER_PARKED
-                && CARRIER_STATE.compareAndSet(this, CARRIER_PARKED, CARRIER_RUNNING)) {
-            LockSupport.unpark(carrier);
-        }
+        parking.wakeIfParked();
     }
 
     /**
@@ -352,64 +348,82 @@ public final class Lane implements Executor {
         }
     }
 
+    /**
+     * Polls and runs in batches of up to {@value #BATCH}: statistics are published once per batch.
+     * The clock is read only when a busy period starts or ends (after the quick spins), so a hot
+     * lane reads it rarely.
+     */
     private void carrierLoop() {
-        int seenState = control.state();
-        boolean busy = true;
+        seenState = control.state();
         long busySince = System.nanoTime();
         while (true) {
-            Object element = queue.poll();
-            if (element != null) {
-                if (!busy) {
-                    busy = true;
-                    busySince = System.nanoTime();
-                }
-                runElement(element);
+            int ran = runBatch();
+            if (ran > 0) {
                 continue;
             }
             seenState = control.state();
             if (seenState != RUNNING && liveVirtualThreads.get() == 0 && queue.closeIfEmpty()) {
-                if (busy) {
-                    addBusy(System.nanoTime() - busySince);
-                }
+                addBusy(System.nanoTime() - busySince);
                 return;
             }
-            if (quickSpin(seenState)) {
+            if (quickSpin()) {
                 continue;
             }
-            if (busy) {
-                addBusy(System.nanoTime() - busySince);
-                busy = false;
-            }
-            idle(seenState);
+            addBusy(System.nanoTime() - busySince);
+            idle();
+            busySince = System.nanoTime();
         }
     }
 
-    private void runElement(Object element) {
-        if (element instanceof UserTask task) {
-            Throwable failure = task.runCatching();
-            if (failure == null) {
-                COMPLETED.setRelease(this, completed + 1);
-            } else {
-                FAILED.setRelease(this, failed + 1);
-                if (!(task instanceof SubmittedTask<?>)) {
-                    control.report(this, Thread.currentThread(), failure);
+    /** Runs up to {@value #BATCH} queued elements; how many ran. */
+    private int runBatch() {
+        int ran = 0;
+        long ok = 0;
+        long bad = 0;
+        long steps = 0;
+        Object element;
+        while (ran < BATCH && (element = queue.poll()) != null) {
+            ran++;
+            if (element instanceof UserTask task) {
+                Throwable failure = task.runCatching();
+                if (failure == null) {
+                    ok++;
+                } else {
+                    bad++;
+                    if (!(task instanceof SubmittedTask<?>)) {
+                        control.report(this, Thread.currentThread(), failure);
+                    }
                 }
+                Thread.interrupted(); // a task's interrupt must not leak into the next one
+            } else {
+                ((Runnable) element).run();
+                steps++;
             }
-            Thread.interrupted(); // a task's interrupt must not leak into the next one
-        } else {
-            ((Runnable) element).run();
-            CONTINUATIONS.setRelease(this, continuations + 1);
         }
+        if (ok != 0) {
+            COMPLETED.setRelease(this, completed + ok);
+        }
+        if (bad != 0) {
+            FAILED.setRelease(this, failed + bad);
+        }
+        if (steps != 0) {
+            CONTINUATIONS.setRelease(this, continuations + steps);
+        }
+        return ran;
     }
 
     private void addBusy(long nanos) {
         BUSY_NANOS.setRelease(this, busyNanos + nanos);
     }
 
+    private boolean workOrNews() {
+        return queue.hasPublished() || control.state() != seenState;
+    }
+
     /** A few empty polls without the clock: true if work (or news) arrived. */
-    private boolean quickSpin(int seenState) {
+    private boolean quickSpin() {
         for (int i = 0; i < QUICK_SPINS; i++) {
-            if (queue.hasPublished() || control.state() != seenState) {
+            if (workOrNews.getAsBoolean()) {
                 return true;
             }
             Thread.onSpinWait();
@@ -418,11 +432,11 @@ public final class Lane implements Executor {
     }
 
     /** Spins for the idle strategy's time, then parks until work or news arrives. */
-    private void idle(int seenState) {
+    private void idle() {
         if (spinNanos > 0) {
             long deadline = System.nanoTime() + spinNanos;
             for (int i = 1; ; i++) {
-                if (queue.hasPublished() || control.state() != seenState) {
+                if (workOrNews.getAsBoolean()) {
                     return;
                 }
                 Thread.onSpinWait();
@@ -431,14 +445,7 @@ public final class Lane implements Executor {
                 }
             }
         }
-        CARRIER_STATE.setVolatile(this, CARRIER_PARKED);
-        while ((int) CARRIER_STATE.getVolatile(this) == CARRIER_PARKED) {
-            if (queue.hasPublished() || control.state() != seenState) {
-                break;
-            }
-            LockSupport.park(this);
-        }
-        CARRIER_STATE.setVolatile(this, CARRIER_RUNNING);
+        parking.park(workOrNews);
     }
 
     /**

@@ -1,0 +1,123 @@
+package io.coremanager.scheduling;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The lane queue: order, chunk boundaries, closing, and concurrent take-back, single and multi producer. */
+class LaneQueueTest {
+
+    @Test
+    void fifoAcrossChunkBoundaries() {
+        LaneQueue q = new LaneQueue();
+        int n = LaneQueue.CHUNK_SIZE * 3 + 7;
+        for (int i = 0; i < n; i++) {
+            assertThat(q.offer(i)).isTrue();
+        }
+        assertThat(q.size()).isEqualTo(n);
+        for (int i = 0; i < n; i++) {
+            assertThat(q.poll()).isEqualTo(i);
+        }
+        assertThat(q.poll()).isNull();
+        assertThat(q.isEmpty()).isTrue();
+        assertThat(q.added()).isEqualTo(n);
+    }
+
+    @Test
+    void closesOnlyWhenEmptyAndThenRefuses() {
+        LaneQueue q = new LaneQueue();
+        q.offer("a");
+        assertThat(q.closeIfEmpty()).isFalse();
+        assertThat(q.poll()).isEqualTo("a");
+        assertThat(q.closeIfEmpty()).isTrue();
+        assertThat(q.isClosed()).isTrue();
+        assertThat(q.offer("b")).isFalse();
+        assertThat(q.poll()).isNull();
+    }
+
+    @Test
+    void takeEachTakesWhatTheConsumerThenSkips() {
+        LaneQueue q = new LaneQueue();
+        for (int i = 0; i < 2000; i++) {
+            q.offer(i);
+        }
+        List<Object> taken = new ArrayList<>();
+        q.takeEach(e -> (Integer) e % 2 == 0, taken::add);
+        assertThat(taken).hasSize(1000);
+        List<Object> rest = new ArrayList<>();
+        Object e;
+        while ((e = q.poll()) != null) {
+            rest.add(e);
+        }
+        assertThat(rest).hasSize(1000).allSatisfy(x -> assertThat((Integer) x % 2).isOne());
+        assertThat(q.isEmpty()).isTrue();
+    }
+
+    @Test
+    void manyProducersOneConsumerAndARacingTakeBackLoseAndDuplicateNothing() throws Exception {
+        int producers = 4;
+        int perProducer = 200_000;
+        LaneQueue q = new LaneQueue();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            long base = (long) p * perProducer;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException ex) {
+                    throw new AssertionError(ex);
+                }
+                for (int i = 0; i < perProducer; i++) {
+                    q.offer(base + i);
+                }
+            }));
+        }
+        Set<Object> consumed = new HashSet<>();
+        List<Object> takenBack = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread taker = Thread.ofPlatform().start(() -> {
+            while (!stop.get()) {
+                q.takeEach(x -> (Long) x % 7 == 0, takenBack::add);
+            }
+        });
+        long[] lastPerProducer = new long[producers];
+        java.util.Arrays.fill(lastPerProducer, -1);
+        start.countDown();
+        long expected = (long) producers * perProducer;
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (consumed.size() + takenBack.size() < expected && System.nanoTime() < deadline) {
+            Object e = q.poll();
+            if (e == null) {
+                Thread.onSpinWait();
+                continue;
+            }
+            long v = (Long) e;
+            int p = (int) (v / perProducer);
+            assertThat(v).as("per-producer order").isGreaterThan(lastPerProducer[p]);
+            lastPerProducer[p] = v;
+            assertThat(consumed.add(e)).as("consumed once").isTrue();
+        }
+        stop.set(true);
+        taker.join();
+        for (Thread t : threads) {
+            t.join();
+        }
+        Object e;
+        while ((e = q.poll()) != null) {
+            assertThat(consumed.add(e)).isTrue();
+        }
+        Set<Object> all = new HashSet<>(consumed);
+        for (Object t : takenBack) {
+            assertThat(all.add(t)).as("taken back and consumed: %s", t).isTrue();
+        }
+        assertThat(all).hasSize((int) expected);
+    }
+}
