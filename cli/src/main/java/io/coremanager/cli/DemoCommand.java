@@ -190,50 +190,23 @@ final class DemoCommand implements Callable<Integer> {
         return 1;
     }
 
-    /** A progress bar on stderr: redrawn in place on a terminal, a few lines otherwise. */
+    /** Counts demo steps into the shared progress bar. */
     private static final class Progress {
-        private final PrintWriter err;
+        private final ProgressBar bar;
         private final long total;
         private final AtomicLong done = new AtomicLong();
-        private final boolean terminal = System.console() != null;
-        private volatile int shown = -1;
 
         Progress(PrintWriter err, long total) {
-            this.err = err;
+            this.bar = new ProgressBar(err);
             this.total = Math.max(1, total);
         }
 
         void step() {
-            long n = done.incrementAndGet();
-            int percent = (int) (n * 100 / total);
-            int step = terminal ? 2 : 25;
-            if (percent / step != shown / step && percent <= 100) {
-                synchronized (this) {
-                    if (percent / step != shown / step) {
-                        shown = percent;
-                        draw(percent);
-                    }
-                }
-            }
-        }
-
-        private void draw(int percent) {
-            int width = 40;
-            int filled = percent * width / 100;
-            String bar = "[" + "#".repeat(filled) + " ".repeat(width - filled) + "] " + percent + "%";
-            if (terminal) {
-                err.print("\r" + bar);
-            } else {
-                err.println(bar);
-            }
-            err.flush();
+            bar.show((double) done.incrementAndGet() / total, "");
         }
 
         void done() {
-            if (terminal && shown >= 0) {
-                err.print("\r" + " ".repeat(50) + "\r");
-                err.flush();
-            }
+            bar.done();
         }
     }
 }

@@ -1,0 +1,298 @@
+package io.coremanager.cli;
+
+import io.coremanager.CoreManager;
+import io.coremanager.CpuSet;
+import io.coremanager.IdleStrategy;
+import io.coremanager.cli.bench.Contender;
+import io.coremanager.cli.bench.Contenders;
+import io.coremanager.cli.bench.CoreToCore;
+import io.coremanager.cli.bench.IdleCost;
+import io.coremanager.cli.bench.Pinned;
+import io.coremanager.cli.bench.Rate;
+import io.coremanager.cli.bench.Sampler;
+import io.coremanager.cli.bench.Stats;
+import io.coremanager.cli.bench.Throughput;
+import io.coremanager.cli.bench.VirtualThreadBench;
+import io.coremanager.topology.CpuTopology;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code coremanager bench}: a quick, side-by-side measurement of CoreManager against a pinned
+ * {@code ThreadPoolExecutor}, a pinned {@code ForkJoinPool}, default virtual threads and the floor
+ * (two pinned threads bouncing one cache line). The JMH suite in the {@code bench} module is the
+ * thorough version, and adds OpenHFT's affinity library.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        subcommands = BenchCommand.CoreToCoreCommand.class,
+        description = {"Measure hand-offs side by side in one run: round trip, throughput (1 -> 1, n-1 -> 1,",
+            "all to all), virtual threads (start+join, ping-pong) and idle cost, for CoreManager (each idle",
+            "strategy), a pinned ThreadPoolExecutor, a pinned ForkJoinPool, default virtual threads and the",
+            "floor. Prints median and p99 and the ratios to CoreManager and to the floor."})
+final class BenchCommand implements Callable<Integer> {
+
+    private static final List<String> SECTIONS = List.of("roundtrip", "throughput", "vthreads", "idle");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--warmup-ms", defaultValue = "200", description = "Warm-up per measurement (default: ${DEFAULT-VALUE}).")
+    long warmupMillis;
+
+    @Option(names = "--measure-ms", defaultValue = "700", description = "Measurement per contender (default: ${DEFAULT-VALUE}).")
+    long measureMillis;
+
+    @Option(names = "--caller", paramLabel = "CPU", description = "CPU of the calling thread (default: the first usable CPU).")
+    Integer callerCpu;
+
+    @Option(names = "--target", paramLabel = "CPU", description = "CPU the work goes to (default: the last usable CPU).")
+    Integer targetCpu;
+
+    @Option(names = "--only", split = ",", paramLabel = "SECTION",
+            description = "Run only these sections: roundtrip, throughput, vthreads, idle.")
+    List<String> only;
+
+    private ProgressBar bar;
+    private int measurementsDone;
+    private int measurements;
+
+    @Override
+    public Integer call() throws Exception {
+        Set<String> sections = Set.copyOf(only == null ? SECTIONS : only);
+        if (!SECTIONS.containsAll(sections)) {
+            throw new Main.UsageException("--only: " + only + " (expected some of " + SECTIONS + ")");
+        }
+        if (warmupMillis < 0 || measureMillis < 10) {
+            throw new Main.UsageException("--warmup-ms must be 0 or more and --measure-ms 10 or more");
+        }
+        CpuTopology topology = CpuTopology.current();
+        CpuSet usable = topology.usableCpus();
+        int caller = callerCpu != null ? callerCpu : usable.first();
+        int target = targetCpu != null ? targetCpu : usable.last();
+        for (int cpu : new int[] {caller, target}) {
+            if (!usable.contains(cpu)) {
+                throw new Main.UsageException("cpu " + cpu + " is not usable here (usable cpus: " + usable + ")");
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("CoreManager bench: caller cpu %d, target cpu %d, %d usable cpus (%s); %d ms per contender after %d ms warm-up%n",
+                caller, target, usable.size(), usable, measureMillis, warmupMillis);
+        out.println(topology.summary());
+        out.flush();
+        bar = new ProgressBar(spec.commandLine().getErr());
+        measurements = countMeasurements(sections, usable);
+        try {
+            if (sections.contains("roundtrip")) {
+                roundTrip(out, caller, target);
+            }
+            if (sections.contains("throughput")) {
+                throughput(out, caller, target, usable);
+            }
+            if (sections.contains("vthreads")) {
+                virtualThreads(out, caller, target);
+            }
+            if (sections.contains("idle")) {
+                idleCost(out, usable);
+            }
+        } finally {
+            bar.done();
+        }
+        return 0;
+    }
+
+    private int countMeasurements(Set<String> sections, CpuSet usable) {
+        int n = 0;
+        int contenders = Contenders.ALL.size();
+        n += sections.contains("roundtrip") ? contenders : 0;
+        n += sections.contains("throughput") ? contenders * (usable.size() > 2 ? 3 : 2) : 0;
+        n += sections.contains("vthreads") ? 4 : 0;
+        n += sections.contains("idle") ? 3 : 0;
+        return n;
+    }
+
+    private Sampler.Progress progress(String label) {
+        int base = measurementsDone;
+        return f -> bar.show((base + f) / measurements, label);
+    }
+
+    private void finished() {
+        measurementsDone++;
+    }
+
+    // ---------------------------------------------------------------- sections
+
+    private void roundTrip(PrintWriter out, int caller, int target) throws Exception {
+        Map<String, Stats> results = new LinkedHashMap<>();
+        for (String name : Contenders.ALL) {
+            try (Contender contender = Contenders.create(name, target)) {
+                results.put(name, Pinned.call(caller, () ->
+                        Sampler.sample(contender::roundTrip, warmupMillis, measureMillis, progress("round trip: " + name))));
+            }
+            finished();
+        }
+        printLatency(out, "Round trip: from cpu " + caller + ", run a no-op on cpu " + target + " and wait for it", results);
+    }
+
+    private void throughput(PrintWriter out, int caller, int target, CpuSet usable) throws Exception {
+        printRates(out, "Throughput, 1 producer (cpu " + caller + ") -> 1 consumer (cpu " + target + ")",
+                rates(new int[] {target}, new int[] {caller}, "1->1", true));
+        if (usable.size() > 2) {
+            int[] producers = usable.without(target).toArray();
+            printRates(out, "Throughput, " + producers.length + " producers -> 1 consumer (cpu " + target + ")",
+                    rates(new int[] {target}, producers, "n-1->1", false));
+        }
+        int[] all = usable.toArray();
+        printRates(out, "Throughput, all to all: a producer on each of " + all.length
+                + " cpus sends to every other cpu's consumer", rates(all, all, "all->all", false));
+    }
+
+    /** {@code floorAllowed}: the floor's ring has a single producer and a single consumer. */
+    private Map<String, Rate> rates(int[] targets, int[] producers, String label, boolean floorAllowed) throws Exception {
+        Map<String, Rate> results = new LinkedHashMap<>();
+        for (String name : Contenders.ALL) {
+            if (name.equals(Contenders.FLOOR) && !(floorAllowed && producers.length == 1 && targets.length == 1)) {
+                finished();
+                continue;
+            }
+            Contender[] contenders = new Contender[targets.length];
+            try {
+                for (int t = 0; t < targets.length; t++) {
+                    contenders[t] = Contenders.create(name, targets[t]);
+                }
+                results.put(name, Throughput.run(contenders, targets, producers, warmupMillis, measureMillis,
+                        progress("throughput " + label + ": " + name)));
+            } finally {
+                for (Contender c : contenders) {
+                    if (c != null) {
+                        c.close();
+                    }
+                }
+            }
+            finished();
+        }
+        return results;
+    }
+
+    private void virtualThreads(PrintWriter out, int caller, int target) throws Exception {
+        Map<String, Stats> start = new LinkedHashMap<>();
+        Map<String, Stats> pingPong = new LinkedHashMap<>();
+        try (CoreManager cores = Contenders.manager(CpuSet.of(target), IdleStrategy.spinThenPark())) {
+            start.put("coremanager go(): core-affine", Pinned.call(caller, () ->
+                    VirtualThreadBench.startJoin(cores, target, warmupMillis, measureMillis, progress("start+join: core-affine"))));
+            finished();
+            pingPong.put("coremanager: both on one lane", VirtualThreadBench.pingPong(cores, target, warmupMillis,
+                    measureMillis, progress("ping-pong: core-affine")));
+            finished();
+        }
+        start.put("virtual-threads: default scheduler", Pinned.call(caller, () ->
+                VirtualThreadBench.startJoin(null, target, warmupMillis, measureMillis, progress("start+join: default"))));
+        finished();
+        pingPong.put("virtual-threads: default scheduler", VirtualThreadBench.pingPong(null, target, warmupMillis,
+                measureMillis, progress("ping-pong: default")));
+        finished();
+        printLatency(out, "Virtual threads: start one and join it, from cpu " + caller, start);
+        printLatency(out, "Virtual threads: two hand a turn back and forth (park/unpark), one exchange per op", pingPong);
+    }
+
+    private void idleCost(PrintWriter out, CpuSet usable) throws Exception {
+        out.println();
+        out.println("Idle cost: CPU time of an idle manager of " + usable.size() + " lanes, per lane, in % of one CPU");
+        for (IdleStrategy idle : List.of(IdleStrategy.park(), IdleStrategy.spinThenPark(), IdleStrategy.busySpin())) {
+            bar.show((double) measurementsDone / measurements, "idle: " + idle);
+            double percent = IdleCost.percentPerLane(usable, idle, Math.max(500, measureMillis));
+            out.printf("  %-24s %6.2f %%%n", idle, percent);
+            finished();
+        }
+        out.flush();
+    }
+
+    // ---------------------------------------------------------------- tables
+
+    private void printLatency(PrintWriter out, String title, Map<String, Stats> results) {
+        out.println();
+        out.println(title);
+        out.printf("  %-36s %10s %10s %14s %10s%n", "contender", "median", "p99", "÷ CoreManager", "÷ floor");
+        Stats reference = results.getOrDefault(Contenders.COREMANAGER, results.values().iterator().next());
+        Stats floor = results.get(Contenders.FLOOR);
+        for (Map.Entry<String, Stats> e : results.entrySet()) {
+            Stats s = e.getValue();
+            out.printf("  %-36s %10s %10s %13.2fx %10s%n", e.getKey(), Stats.time(s.median()), Stats.time(s.p99()),
+                    s.median() / reference.median(), floor == null ? "-" : String.format("%.2fx", s.median() / floor.median()));
+        }
+        out.flush();
+    }
+
+    private void printRates(PrintWriter out, String title, Map<String, Rate> results) {
+        out.println();
+        out.println(title);
+        out.printf("  %-36s %12s %12s %14s %10s%n", "contender", "median", "p1 (slow)", "÷ CoreManager", "÷ floor");
+        Rate reference = results.get(Contenders.COREMANAGER);
+        Rate floor = results.get(Contenders.FLOOR);
+        for (Map.Entry<String, Rate> e : results.entrySet()) {
+            Rate r = e.getValue();
+            out.printf("  %-36s %12s %12s %13.2fx %10s%n", e.getKey(), Rate.format(r.median()), Rate.format(r.p1()),
+                    r.median() / reference.median(), floor == null ? "-" : String.format("%.2fx", r.median() / floor.median()));
+        }
+        out.flush();
+    }
+
+    /** {@code coremanager bench c2c}: the core-to-core latency matrix, as text and a heat map. */
+    @Command(name = "c2c", mixinStandardHelpOptions = true,
+            description = {"Measure the core-to-core latency matrix: for every pair of usable CPUs, two pinned",
+                "threads bounce one cache line; prints the median round trip and optionally writes a heat map."})
+    static final class CoreToCoreCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--png", paramLabel = "FILE", description = "Also write the matrix as a PNG heat map.")
+        Path png;
+
+        @Option(names = "--cpus", paramLabel = "LIST", converter = CpuSetConverter.class,
+                description = "CPUs to measure (default: every usable CPU).")
+        CpuSet cpus;
+
+        @Option(names = "--measure-ms", defaultValue = "100", description = "Measurement per pair (default: ${DEFAULT-VALUE}).")
+        long measureMillis;
+
+        @Override
+        public Integer call() throws Exception {
+            CpuSet usable = CpuTopology.current().usableCpus();
+            CpuSet chosen = cpus == null ? usable : cpus;
+            if (!usable.containsAll(chosen) || chosen.size() < 2) {
+                throw new Main.UsageException("--cpus " + chosen + ": expected two or more usable cpus (usable cpus: "
+                        + usable + ")");
+            }
+            ProgressBar bar = new ProgressBar(spec.commandLine().getErr());
+            CoreToCore matrix;
+            try {
+                matrix = CoreToCore.measure(chosen, Math.max(20, measureMillis / 4), measureMillis,
+                        f -> bar.show(f, "core to core"));
+            } finally {
+                bar.done();
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(matrix.table());
+            if (png != null) {
+                matrix.writePng(png);
+                out.println("heat map written to " + png);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    static List<String> sections() {
+        return new ArrayList<>(SECTIONS);
+    }
+}
