@@ -160,7 +160,7 @@ public final class CoreManager implements AutoCloseable {
         Objects.requireNonNull(task, "task");
         Lane lane = lane(cpu);
         checkRunning();
-        SubmittedTask<T> future = Lane.submitted(task, this);
+        SubmittedTask<T> future = lane.submitted(task, this);
         if (!lane.offer(future)) {
             throw rejected();
         }

@@ -3,8 +3,6 @@ package io.coremanager.scheduling;
 import io.coremanager.CpuSet;
 import io.coremanager.affinity.Affinity;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -25,7 +23,7 @@ import java.util.function.BooleanSupplier;
  *
  * <h2>Threading</h2>
  * Any thread may offer tasks and continuations; only the carrier polls. Statistics are written by
- * the carrier alone (release) and read by anyone (acquire).
+ * the carrier alone (volatile, once per batch) and read by anyone.
  *
  * <h2>Implementation notes: park and wake</h2>
  * The carrier, out of work, spins for the idle strategy's spin time, then parks through
@@ -68,35 +66,19 @@ public final class Lane implements Executor {
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
 
-    private static final VarHandle COMPLETED;
-    private static final VarHandle FAILED;
-    private static final VarHandle CONTINUATIONS;
-    private static final VarHandle BUSY_NANOS;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            COMPLETED = lookup.findVarHandle(Lane.class, "completed", long.class);
-            FAILED = lookup.findVarHandle(Lane.class, "failed", long.class);
-            CONTINUATIONS = lookup.findVarHandle(Lane.class, "continuations", long.class);
-            BUSY_NANOS = lookup.findVarHandle(Lane.class, "busyNanos", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final int cpu;
     private final String name;
     private final Control control;
     private final long spinNanos;
+    /** How long a thread waiting for one of this lane's futures spins first: the idle spin, at most 100 µs. */
+    private final long waitSpinNanos;
     private final boolean pin;
     private final boolean daemon;
     private final Thread.UncaughtExceptionHandler virtualThreadHandler;
     private final LaneQueue queue = new LaneQueue();
 
     private final CarrierParking parking = new CarrierParking();
-    /** What the carrier last saw of the manager's state; carrier only. */
-    private int seenState;
     /** The carrier's reason to stop parking: work, or news from the manager. Made once. */
     private final BooleanSupplier workOrNews = this::workOrNews;
     /** The current carrier thread; replaced only by the carrier itself (see replaceCarrier). */
@@ -106,11 +88,8 @@ public final class Lane implements Executor {
     private volatile String pinProblem;
     private final CountDownLatch started = new CountDownLatch(1);
 
-    // Statistics: written by the carrier only.
-    private volatile long completed;
-    private volatile long failed;
-    private volatile long continuations;
-    private volatile long busyNanos;
+    /** Statistics and loop state: written by the carrier only, on lines of their own. */
+    private final CarrierCounters counters = new CarrierCounters();
     private final LongAdder submitted = new LongAdder();
     private final LongAdder virtualThreadsStarted = new LongAdder();
 
@@ -133,6 +112,7 @@ public final class Lane implements Executor {
         this.name = name;
         this.control = control;
         this.spinNanos = spinNanos;
+        this.waitSpinNanos = Math.min(spinNanos, 100_000);
         this.pin = pin;
         this.daemon = daemon;
         this.virtualThreadHandler = virtualThreadHandler;
@@ -177,8 +157,8 @@ public final class Lane implements Executor {
     }
 
     /** A task for {@link #offer}: {@code submit}'s future, which is the task. */
-    public static <T> SubmittedTask<T> submitted(java.util.concurrent.Callable<T> task, Object owner) {
-        return new SubmittedTask<>(task, owner);
+    public <T> SubmittedTask<T> submitted(java.util.concurrent.Callable<T> task, Object owner) {
+        return new SubmittedTask<>(task, owner, waitSpinNanos);
     }
 
     /**
@@ -354,15 +334,15 @@ public final class Lane implements Executor {
      * lane reads it rarely.
      */
     private void carrierLoop() {
-        seenState = control.state();
+        counters.seenState = control.state();
         long busySince = System.nanoTime();
         while (true) {
             int ran = runBatch();
             if (ran > 0) {
                 continue;
             }
-            seenState = control.state();
-            if (seenState != RUNNING && liveVirtualThreads.get() == 0 && queue.closeIfEmpty()) {
+            counters.seenState = control.state();
+            if (counters.seenState != RUNNING && liveVirtualThreads.get() == 0 && queue.closeIfEmpty()) {
                 addBusy(System.nanoTime() - busySince);
                 return;
             }
@@ -400,24 +380,25 @@ public final class Lane implements Executor {
                 steps++;
             }
         }
+        CarrierCounters c = counters;
         if (ok != 0) {
-            COMPLETED.setRelease(this, completed + ok);
+            c.completed += ok;
         }
         if (bad != 0) {
-            FAILED.setRelease(this, failed + bad);
+            c.failed += bad;
         }
         if (steps != 0) {
-            CONTINUATIONS.setRelease(this, continuations + steps);
+            c.continuations += steps;
         }
         return ran;
     }
 
     private void addBusy(long nanos) {
-        BUSY_NANOS.setRelease(this, busyNanos + nanos);
+        counters.busyNanos += nanos;
     }
 
     private boolean workOrNews() {
-        return queue.hasPublished() || control.state() != seenState;
+        return queue.hasPublished() || control.state() != counters.seenState;
     }
 
     /** A few empty polls without the clock: true if work (or news) arrived. */
@@ -491,15 +472,15 @@ public final class Lane implements Executor {
     }
 
     public long completed() {
-        return (long) COMPLETED.getAcquire(this);
+        return counters.completed;
     }
 
     public long failed() {
-        return (long) FAILED.getAcquire(this);
+        return counters.failed;
     }
 
     public long continuations() {
-        return (long) CONTINUATIONS.getAcquire(this);
+        return counters.continuations;
     }
 
     public long queued() {
@@ -515,7 +496,7 @@ public final class Lane implements Executor {
     }
 
     public long busyNanos() {
-        return (long) BUSY_NANOS.getAcquire(this);
+        return counters.busyNanos;
     }
 
     /** The tracked live threads (for diagnostics). */
