@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs work on the CPUs you choose. For every managed CPU it keeps a lane: a queue and one carrier
@@ -97,7 +96,6 @@ public final class CoreManager implements AutoCloseable {
     private final IdleStrategy idleStrategy;
     private final String namePrefix;
     private final Thread.UncaughtExceptionHandler handler;
-    private final AtomicLong threadNumber = new AtomicLong();
 
     private CoreManager(Builder b, CpuTopology topology, CpuSet cpus, boolean pin) {
         this.cpus = cpus;
@@ -215,7 +213,7 @@ public final class CoreManager implements AutoCloseable {
         }
         Thread thread;
         try {
-            thread = lane.newThread(task, threadName(cpu), true);
+            thread = lane.newThread(task, true);
             thread.start();
         } catch (RuntimeException | Error e) {
             lane.threadEnded();
@@ -248,7 +246,7 @@ public final class CoreManager implements AutoCloseable {
         return task -> {
             Objects.requireNonNull(task, "task");
             warnIfNoVirtualThreadHook();
-            return state == Lane.RUNNING ? lane.newThread(task, threadName(cpu), false) : null;
+            return state == Lane.RUNNING ? lane.newThread(task, false) : null;
         };
     }
 
@@ -439,10 +437,6 @@ public final class CoreManager implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private String threadName(int cpu) {
-        return namePrefix + cpu + "-vt-" + threadNumber.incrementAndGet();
     }
 
     private void warnIfNoVirtualThreadHook() {

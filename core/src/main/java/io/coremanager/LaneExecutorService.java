@@ -1,7 +1,7 @@
 package io.coremanager;
 
 import io.coremanager.scheduling.Lane;
-import io.coremanager.scheduling.UserTask;
+import io.coremanager.scheduling.ClaimableTask;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -104,7 +104,7 @@ final class LaneExecutorService extends AbstractExecutorService {
     }
 
     /** A task of this view: counted until it ran or was handed back. */
-    private final class ViewTask implements UserTask {
+    private final class ViewTask extends ClaimableTask {
         private final Runnable command;
 
         ViewTask(Runnable command) {

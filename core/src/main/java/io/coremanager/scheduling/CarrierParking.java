@@ -10,17 +10,19 @@ import java.util.concurrent.locks.LockSupport;
  * that give it work.
  *
  * <pre>
- *   carrier:  state = PARKED (volatile) ; then hasWork()       ; park while PARKED and no work
- *   producer: publish work (volatile)   ; then read state      ; if PARKED and CAS PARKED→RUNNING: unpark
+ *   carrier:  state = PARKED (volatile) ; then claimed()?         ; park while PARKED and nothing ready
+ *   producer: claim a slot (atomic add)  ; publish ; read state    ; if PARKED and CAS PARKED→RUNNING: unpark
  * </pre>
- * Each side stores, then loads the other's variable, both with volatile (sequentially consistent)
- * accesses, so at least one sees the other: the carrier sees the work and does not park, or the
- * producer sees PARKED and wakes it. The CAS makes one producer of many pay for the unpark; the
- * others see RUNNING. A running carrier costs producers one volatile read: no system call while
- * the lane is hot. Spurious wake-ups re-check and park again.
+ * Each side writes, then reads the other's variable, with sequentially consistent accesses (the
+ * producer's write is its atomic add on the queue's producer index), so at least one sees the
+ * other: the carrier sees the claim, or the producer sees PARKED and wakes it. The CAS makes one
+ * producer of many pay for the unpark; the others see RUNNING. A running carrier costs producers
+ * one volatile read: no system call while the lane is hot. Spurious wake-ups re-check.
  *
- * <p>The work check must read with volatile (or stronger) semantics, after the state store: see
- * {@link LaneQueue#hasPublished()}.
+ * <p>A claim seen before its element is published (the producer is between its add and its
+ * release store) may come from a producer that read RUNNING and will not wake the carrier: the
+ * carrier then spins briefly and naps in short timed parks until the element lands, rather than
+ * parking for good. The wait is nanoseconds unless the producer was descheduled.
  */
 final class CarrierParking {
 
@@ -53,12 +55,34 @@ final class CarrierParking {
         }
     }
 
-    /** Carrier side: parks until woken, unless {@code hasWork} (read after the announcement) says not to. */
-    void park(BooleanSupplier hasWork) {
+    /**
+     * Carrier side: parks until woken or {@code ready}; both predicates are read after the
+     * announcement. {@code claimed}: a producer has claimed a slot (volatile read of the index the
+     * producers add to); {@code ready}: there is something to do now (an element published, news).
+     */
+    void park(BooleanSupplier ready, BooleanSupplier claimed) {
         STATE.setVolatile(this, PARKED);
-        while ((int) STATE.getVolatile(this) == PARKED && !hasWork.getAsBoolean()) {
-            LockSupport.park(this);
+        while ((int) STATE.getVolatile(this) == PARKED && !ready.getAsBoolean()) {
+            if (claimed.getAsBoolean()) {
+                waitForPublication(ready);
+            } else {
+                LockSupport.park(this);
+            }
         }
         STATE.setVolatile(this, RUNNING);
     }
+
+    /** A claim without its element yet: see the class notes. */
+    private static void waitForPublication(BooleanSupplier ready) {
+        for (int i = 0; i < 1_000; i++) {
+            if (ready.getAsBoolean()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        LockSupport.parkNanos(PUBLICATION_NAP_NANOS);
+    }
+
+    /** The nap while a descheduled producer finishes publishing. */
+    private static final long PUBLICATION_NAP_NANOS = 20_000;
 }

@@ -1,7 +1,7 @@
 package io.coremanager.scheduling;
 
 /** A fire-and-forget task ({@code execute}): its failure goes to the lane's exception handler. */
-final class ExecutedTask implements UserTask {
+final class ExecutedTask extends ClaimableTask {
 
     private final Runnable task;
     private final Object owner;

@@ -27,10 +27,10 @@ import java.util.function.BooleanSupplier;
  *
  * <h2>Implementation notes: park and wake</h2>
  * The carrier, out of work, spins for the idle strategy's spin time, then parks through
- * {@link CarrierParking}, whose notes give the protocol. Its work check is
- * {@link LaneQueue#hasPublished()} (the next slot only): a producer still publishing that slot (a
- * "bubble") wakes the carrier itself once it publishes, since it too reads the state after its
- * store. News from the manager (a state change) wakes the carrier the same way.
+ * {@link CarrierParking}, whose notes give the protocol: producers' atomic add on the queue's
+ * producer index pairs with the carrier's read of it ({@link LaneQueue#hasClaimed()}). News from
+ * the manager (a state change) and the end of the last tracked thread during shutdown wake the
+ * carrier the same way: their writer writes, then reads the parked flag.
  *
  * <h2>Implementation notes: termination</h2>
  * After the manager shuts down, the carrier leaves once no tracked virtual thread is alive and it
@@ -81,6 +81,8 @@ public final class Lane implements Executor {
     private final CarrierParking parking = new CarrierParking();
     /** The carrier's reason to stop parking: work, or news from the manager. Made once. */
     private final BooleanSupplier workOrNews = this::workOrNews;
+    /** Whether a producer claimed a slot: the carrier's Dekker read before it parks (see CarrierParking). */
+    private final BooleanSupplier claimed = queue::hasClaimed;
     /** The current carrier thread; replaced only by the carrier itself (see replaceCarrier). */
     private volatile Thread carrier;
     private volatile int carrierTid;
@@ -222,9 +224,11 @@ public final class Lane implements Executor {
      * A core-affine virtual thread on this lane (unstarted), or a platform thread pinned to the
      * CPU where the JDK hook is unavailable.
      *
+     * Threads are named after the carrier: {@code coremanager-cpu-3-vt-17}.
+     *
      * @param countedAlready true if the caller already counted it live (see {@link #countStarting})
      */
-    public Thread newThread(Runnable task, String threadName, boolean countedAlready) {
+    public Thread newThread(Runnable task, boolean countedAlready) {
         Runnable tracked = () -> {
             Thread self = Thread.currentThread();
             if (!countedAlready) {
@@ -248,19 +252,31 @@ public final class Lane implements Executor {
                 threadEnded();
             }
         };
-        if (VirtualThreadHook.isAvailable()) {
-            Thread.Builder.OfVirtual builder = VirtualThreadHook.builder(this).name(threadName);
+        return threadFactory().newThread(tracked);
+    }
+
+    /**
+     * The lane's factory of its threads, made once: a builder with the lane as scheduler (names
+     * {@code name-vt-N}, numbered by the factory), or the pinned platform-thread fallback. Made on
+     * first use, so a manager that never starts a thread never touches the JDK hook.
+     */
+    private java.util.concurrent.ThreadFactory threadFactory() {
+        java.util.concurrent.ThreadFactory factory = threads;
+        if (factory == null) {
+            Thread.Builder builder = VirtualThreadHook.isAvailable()
+                    ? VirtualThreadHook.builder(this).name(name + "-vt-", 1)
+                    : Thread.ofPlatform().name(name + "-vt-", 1).daemon(true);
             if (virtualThreadHandler != null) {
                 builder.uncaughtExceptionHandler(virtualThreadHandler);
             }
-            return builder.unstarted(tracked);
+            factory = builder.factory(); // thread-safe; a race makes two, and one is kept
+            threads = factory;
         }
-        Thread.Builder.OfPlatform builder = Thread.ofPlatform().name(threadName).daemon(true);
-        if (virtualThreadHandler != null) {
-            builder.uncaughtExceptionHandler(virtualThreadHandler);
-        }
-        return builder.unstarted(tracked);
+        return factory;
     }
+
+    /** See {@link #threadFactory()}. */
+    private volatile java.util.concurrent.ThreadFactory threads;
 
     /**
      * Counts a thread as live before it starts, so the carrier cannot leave in between; the caller
@@ -290,8 +306,11 @@ public final class Lane implements Executor {
 
     /** Takes back the queued user tasks that {@code owner} accepted (any owner if null). */
     public void takeBack(Object owner, String reason, List<Runnable> into) {
-        queue.takeEach(e -> e instanceof UserTask t && (owner == null || t.owner() == owner),
-                e -> into.add(((UserTask) e).handBack(reason)));
+        queue.takeEach(e -> {
+            if (e instanceof UserTask t && (owner == null || t.owner() == owner) && t.claimToHandBack()) {
+                into.add(t.handBack(reason));
+            }
+        });
     }
 
     // ---------------------------------------------------------------- the carrier
@@ -365,6 +384,9 @@ public final class Lane implements Executor {
         while (ran < BATCH && (element = queue.poll()) != null) {
             ran++;
             if (element instanceof UserTask task) {
+                if (!task.claimToRun()) {
+                    continue; // shutdownNow handed it back
+                }
                 Throwable failure = task.runCatching();
                 if (failure == null) {
                     ok++;
@@ -397,8 +419,14 @@ public final class Lane implements Executor {
         counters.busyNanos += nanos;
     }
 
+    /**
+     * Work to do, news from the manager, or (while shutting down) the last tracked thread gone: the
+     * carrier's reasons to stop waiting. Each has a waker that writes, then reads the parked flag.
+     */
     private boolean workOrNews() {
-        return queue.hasPublished() || control.state() != counters.seenState;
+        int seen = counters.seenState;
+        return queue.hasPublished() || control.state() != seen
+                || seen != RUNNING && liveVirtualThreads.get() == 0;
     }
 
     /** A few empty polls without the clock: true if work (or news) arrived. */
@@ -426,7 +454,7 @@ public final class Lane implements Executor {
                 }
             }
         }
-        parking.park(workOrNews);
+        parking.park(workOrNews, claimed);
     }
 
     /**

@@ -2,26 +2,29 @@ package io.coremanager.scheduling;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.function.Predicate;
 
 /**
  * The queue of one lane: unbounded, many producers, one consumer (the lane's carrier), closable.
  *
  * <p>Elements live in linked chunks of {@value #CHUNK_SIZE} slots. A producer claims a slot with
  * one atomic add on the producer index (no retry loop, however many producers), finds or links the
- * slot's chunk, and publishes the element with a volatile store. The consumer reads slots in index
- * order and takes each element with an atomic exchange, because {@link #takeEach} (used by
- * {@code shutdownNow}) may take elements concurrently: the slot is the claim, so each element goes
- * to exactly one of them. An element costs no allocation; a chunk is allocated per
+ * slot's chunk, and publishes the element with a release store. The consumer reads slots in index
+ * order with plain loads and stores. An element costs no allocation; a chunk is allocated per
  * {@value #CHUNK_SIZE} elements.
  *
  * <h2>Implementation notes</h2>
  * <ul>
- *   <li>Slot states: {@code null} (not yet published, or consumed) → element (published) → {@code null}
- *       (taken by the consumer) or {@link #TAKEN} (taken by {@code takeEach}).</li>
+ *   <li>Slot states: {@code null} (not yet published, or consumed) → element → {@code null}.</li>
  *   <li>A claimed but not yet published slot is a "bubble": {@link #poll()} returns {@code null}
- *       until the producer's store lands, and {@link #isEmpty()} is false meanwhile. The lane's
- *       park protocol tolerates this: the producer checks for a parked carrier after its store.</li>
+ *       until the producer's store lands; {@link #hasClaimed()} is true meanwhile.</li>
+ *   <li>The producer's atomic add is the store the lane's park protocol pairs with: it is a full
+ *       fence, and the carrier reads the producer index ({@link #hasClaimed()}) after announcing
+ *       that it parks. So the publication itself needs no fence: a release store, which the
+ *       store buffer absorbs (a volatile store stalled every offer until the slot's cache line,
+ *       shared with the consumer, came back: the 16-core benchmark showed it).</li>
+ *   <li>{@link #takeEach} ({@code shutdownNow}) never writes slots: it claims a user task through
+ *       the task's own state, and the consumer, which must claim it too before running it, skips
+ *       it. Continuations are never taken.</li>
  *   <li>Closing sets {@link #CLOSED} in the producer index, only when the queue is empty (the
  *       consumer index equals the producer index). A producer whose add returns a closed index
  *       publishes nothing and reports failure; the consumer never reads a closed queue again.</li>
@@ -39,8 +42,6 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
     static final int CHUNK_SIZE = 1024;
     /** Set in the producer index once the queue is closed. */
     private static final long CLOSED = 1L << 62;
-    /** What {@link #takeEach} leaves in a slot it took. */
-    private static final Object TAKEN = new Object();
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final VarHandle PRODUCER_INDEX;
@@ -76,8 +77,8 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
     }
 
     /**
-     * Adds {@code element}. The store is volatile, so that a producer's later read of the lane's
-     * parked flag cannot be reordered before it (the lane's park protocol depends on it).
+     * Adds {@code element}. The claim (an atomic add, a full fence) precedes the caller's read of
+     * the lane's parked flag; the publication is a release store. See the class notes.
      *
      * @return false if the queue is closed: nothing was added
      */
@@ -87,7 +88,7 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
             return false;
         }
         Chunk chunk = chunkFor(index);
-        SLOT.setVolatile(chunk.slots, (int) (index - chunk.base), element);
+        SLOT.setRelease(chunk.slots, (int) (index - chunk.base), element);
         return true;
     }
 
@@ -119,34 +120,27 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
      * The next element, or {@code null} when none is published yet. Consumer only.
      */
     public Object poll() {
-        while (true) {
-            long index = consumerIndex;
-            Chunk chunk = consumerChunk;
-            int offset = (int) (index - chunk.base);
-            if (offset == CHUNK_SIZE) {
-                Chunk next = chunk.next;
-                if (next == null) {
-                    return null; // a producer is linking the next chunk
-                }
-                consumerChunk = chunk = next;
-                offset = 0;
+        long index = consumerIndex;
+        Chunk chunk = consumerChunk;
+        int offset = (int) (index - chunk.base);
+        if (offset == CHUNK_SIZE) {
+            Chunk next = chunk.next;
+            if (next == null) {
+                return null; // a producer is linking the next chunk
             }
-            if (SLOT.getAcquire(chunk.slots, offset) == null) {
-                return null;
-            }
-            // The exchange is the claim: takeEach may be racing for this element.
-            Object element = SLOT.getAndSet(chunk.slots, offset, (Object) null);
-            CONSUMER_INDEX.setRelease(this, index + 1);
-            if (element != TAKEN) {
-                return element;
-            }
+            consumerChunk = chunk = next;
+            offset = 0;
         }
+        Object element = SLOT.getAcquire(chunk.slots, offset);
+        if (element == null) {
+            return null;
+        }
+        SLOT.set(chunk.slots, offset, (Object) null); // for the garbage collector; no one else writes slots
+        CONSUMER_INDEX.setRelease(this, index + 1);
+        return element;
     }
 
-    /**
-     * Whether the next slot holds a published element: the carrier's last look before parking.
-     * Consumer only; a volatile read, ordered after the carrier's store of its parked flag.
-     */
+    /** Whether the next slot holds a published element: what the spinning carrier watches. Consumer only. */
     public boolean hasPublished() {
         long index = consumerIndex;
         Chunk chunk = consumerChunk;
@@ -158,7 +152,16 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
             }
             offset = 0;
         }
-        return SLOT.getVolatile(chunk.slots, offset) != null;
+        return SLOT.getAcquire(chunk.slots, offset) != null;
+    }
+
+    /**
+     * Whether a producer has claimed a slot the consumer has not consumed: an element is queued or
+     * being published. Volatile reads of both indexes: the carrier's last look before it parks,
+     * paired with the producers' atomic add (see the class notes).
+     */
+    public boolean hasClaimed() {
+        return (producerIndex & ~CLOSED) != consumerIndex;
     }
 
     /** Whether every claimed slot has been consumed (no element queued and none being published). */
@@ -193,11 +196,12 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
     }
 
     /**
-     * Takes, from any thread, each queued element that {@code filter} accepts and passes it to
-     * {@code taken}; the consumer will not see those. Elements being published during the walk may
-     * be missed: they stay for the consumer.
+     * Offers, from any thread, each queued element to {@code take}, which claims what it wants
+     * through the element's own state (the consumer claims the same way before running an element,
+     * so each goes to one of them). Elements being published during the walk may be missed: they
+     * stay for the consumer. Never writes a slot.
      */
-    public void takeEach(Predicate<Object> filter, java.util.function.Consumer<Object> taken) {
+    public void takeEach(java.util.function.Consumer<Object> take) {
         Chunk chunk = consumerChunk;
         long from = Math.max(consumerIndex, chunk.base);
         long to = producerIndex & ~CLOSED;
@@ -210,9 +214,8 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
             }
             int offset = (int) (index - chunk.base);
             Object element = SLOT.getAcquire(chunk.slots, offset);
-            if (element != null && element != TAKEN && filter.test(element)
-                    && SLOT.compareAndSet(chunk.slots, offset, element, TAKEN)) {
-                taken.accept(element);
+            if (element != null) {
+                take.accept(element);
             }
         }
     }

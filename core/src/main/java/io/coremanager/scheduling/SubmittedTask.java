@@ -21,6 +21,19 @@ import java.util.concurrent.TimeoutException;
  */
 public final class SubmittedTask<T> extends CompletableFuture<T> implements UserTask, Runnable {
 
+    private static final java.lang.invoke.VarHandle CLAIM;
+
+    static {
+        try {
+            CLAIM = java.lang.invoke.MethodHandles.lookup().findVarHandle(SubmittedTask.class, "claim", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** 0 until the carrier (1) or shutdownNow (2) claims the task; see {@link UserTask}. */
+    @SuppressWarnings("unused") // through CLAIM
+    private volatile int claim;
     /** The work; cleared once taken, so a completed future does not keep the caller's closure. */
     private Callable<T> callable;
     private final Object owner;
@@ -65,6 +78,16 @@ public final class SubmittedTask<T> extends CompletableFuture<T> implements User
                 return;
             }
         }
+    }
+
+    @Override
+    public boolean claimToRun() {
+        return CLAIM.compareAndSet(this, 0, 1);
+    }
+
+    @Override
+    public boolean claimToHandBack() {
+        return CLAIM.compareAndSet(this, 0, 2);
     }
 
     @Override

@@ -10,7 +10,8 @@ import java.util.function.BooleanSupplier;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The park/wake protocol under stress: a producer hands a consumer one unit of work at a time and
+ * The park/wake protocol under stress: a producer hands a consumer one unit of work at a time (one
+ * atomic add: the claim and the publication at once) and
  * waits for it; the consumer parks whenever it sees none. A lost wake-up leaves the consumer parked
  * with work waiting, and the producer's wait runs out. The same harness runs a planted bug (the
  * consumer checks for work before it announces it is parking) and must catch it, so a pass of the
@@ -41,7 +42,7 @@ class CarrierParkingStressTest {
         return new Protocol() {
             @Override
             public void park(BooleanSupplier hasWork) {
-                parking.park(hasWork);
+                parking.park(hasWork, () -> false); // the harness's work is published by one atomic add
             }
 
             @Override
@@ -131,6 +132,59 @@ class CarrierParkingStressTest {
             consumer.interrupt();
             LockSupport.unpark(consumer);
         }
+    }
+
+    /**
+     * As the lane does it: a producer claims (atomic add), publishes a moment later with a release
+     * store, then reads the parked flag; the carrier checks for claims after announcing. Returns
+     * the hand-offs done, or -(count+1) at the first lost one.
+     */
+    static long laggingHandOffs(long nanos) throws InterruptedException {
+        CarrierParking parking = new CarrierParking();
+        AtomicLong claimed = new AtomicLong();
+        AtomicLong published = new AtomicLong();
+        AtomicLong done = new AtomicLong();
+        Thread consumer = Thread.ofPlatform().daemon(true).unstarted(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                if (published.get() > done.get()) {
+                    done.incrementAndGet();
+                } else {
+                    parking.park(() -> published.get() > done.get(), () -> claimed.get() > done.get());
+                }
+            }
+        });
+        parking.carrier(consumer);
+        consumer.start();
+        long end = System.nanoTime() + nanos;
+        long count = 0;
+        try {
+            while (System.nanoTime() < end) {
+                long n = claimed.incrementAndGet();
+                long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(2_000);
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                published.lazySet(n);
+                parking.wakeIfParked();
+                long deadline = System.nanoTime() + LOST_AFTER_NANOS;
+                while (done.get() < n) {
+                    if (System.nanoTime() > deadline) {
+                        return -(count + 1);
+                    }
+                    Thread.onSpinWait();
+                }
+                count++;
+            }
+            return count;
+        } finally {
+            consumer.interrupt();
+            LockSupport.unpark(consumer);
+        }
+    }
+
+    @Test
+    void noWakeUpIsLostWhenPublicationLagsTheClaim() throws InterruptedException {
+        assertThat(laggingHandOffs(SECONDS * 1_000_000_000L)).as("hand-offs (negative: lost)").isPositive();
     }
 
     @Test
