@@ -64,8 +64,8 @@ if [[ "$parts" == *cli* ]]; then
 echo "== idle cost"
 "$JAVA" "${flags[@]}" -cp "$bench_jar" io.coremanager.bench.IdleCostMain 3000 | tee "$out/idle.txt"
 echo "== coremanager bench"
-"$JAVA" "${flags[@]}" -cp "$cli_jar" io.coremanager.cli.Main bench 2>/dev/null | tee "$out/cli-bench.txt"
+"$JAVA" "${flags[@]}" -cp "$cli_jar" io.coremanager.cli.Main bench 2>>"$out/cli-stderr.txt" | tee "$out/cli-bench.txt"
 echo "== coremanager bench c2c"
-"$JAVA" "${flags[@]}" -Djava.awt.headless=true -cp "$cli_jar" io.coremanager.cli.Main bench c2c --png "$out/c2c.png" 2>/dev/null | tee "$out/c2c.txt"
+"$JAVA" "${flags[@]}" -Djava.awt.headless=true -cp "$cli_jar" io.coremanager.cli.Main bench c2c --png "$out/c2c.png" 2>>"$out/cli-stderr.txt" | tee "$out/c2c.txt"
 fi
 echo "results in $out"

@@ -265,8 +265,15 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--measure-ms", defaultValue = "100", description = "Measurement per pair (default: ${DEFAULT-VALUE}).")
         long measureMillis;
 
+        @Option(names = "--from", paramLabel = "FILE",
+                description = "Measure nothing: read a matrix this command printed (on another machine, say) and draw it.")
+        Path from;
+
         @Override
         public Integer call() throws Exception {
+            if (from != null) {
+                return redraw();
+            }
             CpuSet usable = CpuTopology.current().usableCpus();
             CpuSet chosen = cpus == null ? usable : cpus;
             if (!usable.containsAll(chosen) || chosen.size() < 2) {
@@ -288,6 +295,23 @@ final class BenchCommand implements Callable<Integer> {
                 out.println("heat map written to " + png);
             }
             out.flush();
+            return 0;
+        }
+
+        private int redraw() throws java.io.IOException {
+            if (png == null) {
+                throw new Main.UsageException("--from needs --png FILE: the image to draw");
+            }
+            CoreToCore matrix;
+            try {
+                matrix = CoreToCore.parse(java.nio.file.Files.readString(from));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new Main.UsageException("--from " + from + ": no such file");
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("--from " + from + ": " + e.getMessage());
+            }
+            matrix.writePng(png);
+            spec.commandLine().getOut().println("heat map written to " + png);
             return 0;
         }
     }
