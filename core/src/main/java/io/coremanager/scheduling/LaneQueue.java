@@ -12,6 +12,15 @@ import java.lang.invoke.VarHandle;
  * order with plain loads and stores. An element costs no allocation; a chunk is allocated per
  * {@value #CHUNK_SIZE} elements.
  *
+ * <p>Why this queue and not a library's: measured side by side (JMH {@code QueueBenchmark}, one
+ * producer, one consumer) against {@code ConcurrentLinkedQueue} and JCTools'
+ * {@code MpscUnboundedXaddArrayQueue}, {@code MpscUnboundedAtomicArrayQueue} and
+ * {@code MpscLinkedAtomicQueue}, it came first on a 16-vCPU Xeon (13.5 M elements/s against 10.7 M
+ * for the best JCTools one and 4.6 M for {@code ConcurrentLinkedQueue}) and within 9% of the best on
+ * a 2-vCPU EPYC (BENCHMARKS.md). It needs no dependency (the Unsafe-based JCTools queues also warn
+ * on JDK 25), and it does what a lane needs beyond a queue: closing only when empty, and a walk of
+ * the queued elements for {@code shutdownNow}.
+ *
  * <h2>Implementation notes</h2>
  * <ul>
  *   <li>Slot states: {@code null} (not yet published, or consumed) → element → {@code null}.</li>
