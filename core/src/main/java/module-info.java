@@ -13,6 +13,8 @@
  * class path) to run without a warning.
  */
 module io.coremanager {
+    requires jdk.jfr;
+
     exports io.coremanager;
     exports io.coremanager.affinity;
     exports io.coremanager.topology;

@@ -96,6 +96,8 @@ public final class CoreManager implements AutoCloseable {
     private final IdleStrategy idleStrategy;
     private final String namePrefix;
     private final Thread.UncaughtExceptionHandler handler;
+    private final long stallThresholdNanos;
+    private final boolean interruptStalled;
 
     private CoreManager(Builder b, CpuTopology topology, CpuSet cpus, boolean pin) {
         this.cpus = cpus;
@@ -104,12 +106,15 @@ public final class CoreManager implements AutoCloseable {
         this.idleStrategy = b.idleStrategy;
         this.namePrefix = b.namePrefix;
         this.handler = b.handler;
+        this.stallThresholdNanos = b.stallThreshold.toNanos();
+        this.interruptStalled = b.interruptStalled;
         this.laneOfCpu = new Lane[cpus.last() + 1];
         this.terminated = new CountDownLatch(cpuList.length);
         List<Lane> all = new ArrayList<>();
         Control control = new Control();
         for (int cpu : cpuList) {
-            Lane lane = new Lane(cpu, namePrefix + cpu, control, b.idleStrategy.spinNanos(), pin, b.daemon, b.handler);
+            Lane lane = new Lane(cpu, namePrefix + cpu, control, b.idleStrategy.spinNanos(), pin, b.daemon, b.handler,
+                    b.queueCapacity);
             laneOfCpu[cpu] = lane;
             all.add(lane);
         }
@@ -293,7 +298,8 @@ public final class CoreManager implements AutoCloseable {
         Thread carrier = lane.carrier();
         return new LaneStats(cpu, carrier == null ? "" : carrier.getName(), lane.pinnedNow(), lane.pinProblem(),
                 lane.submitted(), lane.completed(), lane.failed(), lane.queued(), lane.liveVirtualThreads(),
-                lane.virtualThreadsStarted(), lane.continuations(), lane.busyNanos());
+                lane.virtualThreadsStarted(), lane.continuations(), lane.busyNanos(), lane.stalls(),
+                lane.longestStallNanos(), lane.carrierReplacements());
     }
 
     /** The statistics of every lane, in CPU order. */
@@ -415,7 +421,9 @@ public final class CoreManager implements AutoCloseable {
     }
 
     RejectedExecutionException rejected() {
-        return new RejectedExecutionException("CoreManager of cpus " + cpus + " is shut down; it accepts no new work");
+        String reason = "CoreManager of cpus " + cpus + " is shut down; it accepts no new work";
+        io.coremanager.scheduling.LaneEvents.rejection(-1, reason);
+        return new RejectedExecutionException(reason);
     }
 
     private void advanceState(int target) {
@@ -462,6 +470,10 @@ public final class CoreManager implements AutoCloseable {
             shutdownNow();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the lanes", e);
+        }
+        if (stallThresholdNanos > 0) {
+            Thread.ofPlatform().name(namePrefix + "watchdog").daemon(true)
+                    .start(new StallWatchdog(this, lanes, stallThresholdNanos, interruptStalled));
         }
         List<String> problems = new ArrayList<>();
         for (Lane lane : lanes) {
@@ -528,8 +540,54 @@ public final class CoreManager implements AutoCloseable {
         private boolean requirePinning;
         private boolean requireVirtualThreads;
         private boolean daemon = true;
+        private long queueCapacity;
+        private Duration stallThreshold = Duration.ofSeconds(1);
+        private boolean interruptStalled;
 
         private Builder() {
+        }
+
+        /**
+         * Bounds each lane's queue: once {@code capacity} entries wait on a lane, {@code execute},
+         * {@code submit} and the executor views throw {@link RejectedExecutionException} naming the
+         * lane, rather than queue without end behind a stuck or overloaded lane. Wake-ups of
+         * virtual threads are never refused. 0 (the default) is unbounded.
+         *
+         * @throws IllegalArgumentException if {@code capacity} is negative
+         */
+        public Builder queueCapacity(long capacity) {
+            if (capacity < 0) {
+                throw new IllegalArgumentException("capacity: " + capacity + " (expected: 0 for unbounded, or more)");
+            }
+            this.queueCapacity = capacity;
+            return this;
+        }
+
+        /**
+         * How long one task or virtual-thread step may hold a lane's carrier before the watchdog
+         * reports a stall (the log, {@link LaneStats#stalls()}, a JFR {@code io.coremanager.LaneStall}
+         * event with the offender's stack). One second by default; {@link Duration#ZERO} turns the
+         * watchdog off.
+         *
+         * @throws IllegalArgumentException if {@code threshold} is negative
+         */
+        public Builder stallThreshold(Duration threshold) {
+            Objects.requireNonNull(threshold, "threshold");
+            if (threshold.isNegative()) {
+                throw new IllegalArgumentException("threshold: " + threshold + " (expected: zero to turn off, or more)");
+            }
+            this.stallThreshold = threshold;
+            return this;
+        }
+
+        /**
+         * Whether the watchdog interrupts what stalls a lane (the carrier, and the lane's running
+         * virtual threads). Off by default: it only reports. Interrupting is a request, as always:
+         * a busy loop or a native call that ignores it goes on.
+         */
+        public Builder interruptStalled(boolean interrupt) {
+            this.interruptStalled = interrupt;
+            return this;
         }
 
         /**

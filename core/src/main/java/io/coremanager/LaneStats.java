@@ -15,8 +15,13 @@ package io.coremanager;
  * @param virtualThreadsStarted core-affine virtual threads ever started on this lane
  * @param continuations virtual-thread steps run (starts and wake-ups)
  * @param busyNanos time the carrier spent running work (gaps under a microsecond count as busy)
+ * @param stalls stalls the watchdog reported: work that held the carrier past the threshold
+ * @param longestStallNanos the longest stall seen
+ * @param carrierReplacements times the carrier's own loop failed and a new carrier (pinned again)
+ *     took over its queue
  */
 public record LaneStats(int cpu, String carrier, boolean pinned, String pinProblem,
                         long submitted, long completed, long failed, long queued,
-                        int liveVirtualThreads, long virtualThreadsStarted, long continuations, long busyNanos) {
+                        int liveVirtualThreads, long virtualThreadsStarted, long continuations, long busyNanos,
+                        long stalls, long longestStallNanos, long carrierReplacements) {
 }

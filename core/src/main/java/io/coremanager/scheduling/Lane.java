@@ -76,6 +76,8 @@ public final class Lane implements Executor {
     private final boolean pin;
     private final boolean daemon;
     private final Thread.UncaughtExceptionHandler virtualThreadHandler;
+    /** The most entries user tasks may find queued; 0 for unbounded. Continuations are never refused. */
+    private final long capacity;
     private final LaneQueue queue = new LaneQueue();
 
     private final CarrierParking parking = new CarrierParking();
@@ -93,6 +95,9 @@ public final class Lane implements Executor {
     /** Statistics and loop state: written by the carrier only, on lines of their own. */
     private final CarrierCounters counters = new CarrierCounters();
     private final LongAdder submitted = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong replacements = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong stalls = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong longestStallNanos = new java.util.concurrent.atomic.AtomicLong();
     private final LongAdder virtualThreadsStarted = new LongAdder();
 
     /** Tracked core-affine virtual threads alive now: the carrier does not leave while positive. */
@@ -109,7 +114,7 @@ public final class Lane implements Executor {
      * @param pin whether to pin the carrier to {@code cpu}
      */
     public Lane(int cpu, String name, Control control, long spinNanos, boolean pin, boolean daemon,
-                Thread.UncaughtExceptionHandler virtualThreadHandler) {
+                Thread.UncaughtExceptionHandler virtualThreadHandler, long capacity) {
         this.cpu = cpu;
         this.name = name;
         this.control = control;
@@ -118,6 +123,7 @@ public final class Lane implements Executor {
         this.pin = pin;
         this.daemon = daemon;
         this.virtualThreadHandler = virtualThreadHandler;
+        this.capacity = capacity;
     }
 
     /** Starts the carrier and waits until it has pinned itself (or failed to). */
@@ -143,8 +149,19 @@ public final class Lane implements Executor {
      * Queues a user task.
      *
      * @return false if the lane no longer accepts tasks (its queue is closed)
+     * @throws java.util.concurrent.RejectedExecutionException if the lane has a capacity and that
+     *     many entries wait already
      */
     public boolean offer(UserTask task) {
+        if (capacity > 0) {
+            long queued = queue.size();
+            if (queued >= capacity) {
+                String reason = "the queue of cpu " + cpu + " is full: " + queued + " entries wait (capacity "
+                        + capacity + "); the lane is overloaded or stuck (see stats(" + cpu + ") and the stall reports)";
+                LaneEvents.rejection(cpu, reason);
+                throw new java.util.concurrent.RejectedExecutionException(reason);
+            }
+        }
         if (!queue.offer(task)) {
             return false;
         }
@@ -316,18 +333,16 @@ public final class Lane implements Executor {
     // ---------------------------------------------------------------- the carrier
 
     private void carrierMain() {
-        if (started.getCount() > 0) {
-            tryPin();
-            started.countDown();
-        } else {
-            tryPin(); // a replacement carrier
-        }
+        tryPin(); // the first carrier, or a replacement
+        LaneEvents.start(cpu, Thread.currentThread().getName(), pinProblem);
+        started.countDown();
         try {
             carrierLoop();
         } catch (Throwable t) {
             replaceCarrier(t);
             return;
         }
+        LaneEvents.stop(cpu, completed(), failed(), continuations());
         control.laneTerminated(this);
     }
 
@@ -339,12 +354,15 @@ public final class Lane implements Executor {
 
     /** Pins the calling platform thread to this lane's CPU: null on success, else why not. */
     private String pinCurrentThread() {
+        String problem;
         try {
             Affinity.pin(cpu);
-            return null;
+            problem = null;
         } catch (RuntimeException e) {
-            return e.getMessage();
+            problem = e.getMessage();
         }
+        LaneEvents.pin(cpu, Thread.currentThread().getName(), problem);
+        return problem;
     }
 
     /**
@@ -365,11 +383,14 @@ public final class Lane implements Executor {
                 addBusy(System.nanoTime() - busySince);
                 return;
             }
+            counters.setIdle(true);
             if (quickSpin()) {
+                counters.setIdle(false);
                 continue;
             }
             addBusy(System.nanoTime() - busySince);
             idle();
+            counters.setIdle(false);
             busySince = System.nanoTime();
         }
     }
@@ -380,37 +401,42 @@ public final class Lane implements Executor {
         long ok = 0;
         long bad = 0;
         long steps = 0;
-        Object element;
-        while (ran < BATCH && (element = queue.poll()) != null) {
-            ran++;
-            if (element instanceof UserTask task) {
-                if (!task.claimToRun()) {
-                    continue; // shutdownNow handed it back
-                }
-                Throwable failure = task.runCatching();
-                if (failure == null) {
-                    ok++;
-                } else {
-                    bad++;
-                    if (!(task instanceof SubmittedTask<?>)) {
-                        control.report(this, Thread.currentThread(), failure);
-                    }
-                }
-                Thread.interrupted(); // a task's interrupt must not leak into the next one
-            } else {
-                ((Runnable) element).run();
-                steps++;
-            }
-        }
         CarrierCounters c = counters;
-        if (ok != 0) {
-            c.completed += ok;
-        }
-        if (bad != 0) {
-            c.failed += bad;
-        }
-        if (steps != 0) {
-            c.continuations += steps;
+        Object element;
+        try {
+            while (ran < BATCH && (element = queue.poll()) != null) {
+                ran++;
+                c.markStarted(); // the watchdog's sign of progress
+                if (element instanceof UserTask task) {
+                    if (!task.claimToRun()) {
+                        continue; // shutdownNow handed it back
+                    }
+                    Throwable failure = task.runCatching();
+                    if (failure == null) {
+                        ok++;
+                    } else {
+                        bad++;
+                        if (!(task instanceof SubmittedTask<?>)) {
+                            control.report(this, Thread.currentThread(), failure);
+                        }
+                    }
+                    Thread.interrupted(); // a task's interrupt must not leak into the next one
+                } else {
+                    steps++;
+                    ((Runnable) element).run();
+                }
+            }
+        } finally {
+            // Published even if a continuation threw and the carrier is about to be replaced.
+            if (ok != 0) {
+                c.completed += ok;
+            }
+            if (bad != 0) {
+                c.failed += bad;
+            }
+            if (steps != 0) {
+                c.continuations += steps;
+            }
         }
         return ran;
     }
@@ -462,6 +488,8 @@ public final class Lane implements Executor {
      * queue and pins itself again; this thread touches nothing after starting it.
      */
     private void replaceCarrier(Throwable failure) {
+        replacements.incrementAndGet();
+        counters.setIdle(true);
         control.report(this, Thread.currentThread(), failure);
         control.warnOnce("replaced-" + cpu + "-" + System.identityHashCode(failure),
                 "the carrier of cpu " + cpu + " failed (" + failure + "); a new carrier takes over its queue");
@@ -521,6 +549,42 @@ public final class Lane implements Executor {
 
     public long virtualThreadsStarted() {
         return virtualThreadsStarted.sum();
+    }
+
+    /** Elements the carrier has begun: the stall watchdog compares two readings. */
+    public long elementsStarted() {
+        return counters.startedOpaque();
+    }
+
+    /** Whether the carrier is between elements (waiting for work) rather than in one. */
+    public boolean isIdle() {
+        return counters.idleOpaque();
+    }
+
+    /**
+     * The watchdog saw this lane stalled for {@code nanos} so far; {@code newStall} the first time
+     * for this stall.
+     */
+    public void recordStall(long nanos, boolean newStall) {
+        if (newStall) {
+            stalls.incrementAndGet();
+        }
+        longestStallNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    /** Stalls the watchdog reported. */
+    public long stalls() {
+        return stalls.get();
+    }
+
+    /** The longest stall seen, in nanoseconds. */
+    public long longestStallNanos() {
+        return longestStallNanos.get();
+    }
+
+    /** How many times the carrier's loop failed and a new carrier took over. */
+    public long carrierReplacements() {
+        return replacements.get();
     }
 
     public long busyNanos() {

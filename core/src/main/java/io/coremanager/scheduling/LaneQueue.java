@@ -178,15 +178,20 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
         return (producerIndex & ~CLOSED) == consumerIndex;
     }
 
-    /** Elements queued or being published now; a snapshot for statistics. */
+    /**
+     * Elements queued or being published now; a snapshot for statistics. A closed queue holds
+     * nothing: it closed empty, and the adds of producers refused since do not count.
+     */
     public long size() {
         long consumed = consumerIndex;
-        return Math.max(0, (producerIndex & ~CLOSED) - consumed);
+        long produced = producerIndex;
+        return (produced & CLOSED) != 0 ? 0 : Math.max(0, produced - consumed);
     }
 
     /** How many elements were ever added. */
     public long added() {
-        return producerIndex & ~CLOSED;
+        long produced = producerIndex;
+        return (produced & CLOSED) != 0 ? consumerIndex : produced;
     }
 
     /**
