@@ -18,4 +18,5 @@ module io.coremanager {
     exports io.coremanager;
     exports io.coremanager.affinity;
     exports io.coremanager.topology;
+    exports io.coremanager.reservation;
 }
