@@ -1,0 +1,41 @@
+package io.coremanager.examples;
+
+import io.coremanager.CoreManager;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ExamplesTest {
+
+    @Test
+    void theShardedCounterCountsEveryIncrementOnItsKeysCpu() throws Exception {
+        try (ShardedCounterService counters = new ShardedCounterService(CoreManager.create())) {
+            for (int i = 0; i < 10_000; i++) {
+                counters.increment("key-" + (i % 100));
+            }
+            assertThat(counters.count("key-7").get()).isEqualTo(100);
+            assertThat(counters.total()).isEqualTo(10_000);
+        }
+    }
+
+    @Test
+    void theEchoServerGreetsWithItsPinnedCpuAndEchoes() throws Exception {
+        try (PinnedNettyEchoServer server = new PinnedNettyEchoServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII));
+            String greeting = in.readLine();
+            assertThat(greeting).matches("served by echo-loop-\\d+-cpu(\\d+) on cpu \\d+");
+            String pinned = greeting.replaceAll(".*-cpu(\\d+) on cpu (\\d+)", "$1 $2");
+            assertThat(pinned.split(" ")[0]).isEqualTo(pinned.split(" ")[1]);
+            client.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).isEqualTo("hello");
+        }
+    }
+}
