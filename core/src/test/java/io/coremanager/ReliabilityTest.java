@@ -161,12 +161,13 @@ class ReliabilityTest {
 
     @Test
     void noStallIsReportedForShortWorkOrAnIdleLane() throws Exception {
-        CoreManager cores = track(CoreManager.builder().stallThreshold(Duration.ofMillis(50)).build());
+        // A threshold far above any scheduling hiccup of a busy CI machine: this checks logic, not timing.
+        CoreManager cores = track(CoreManager.builder().stallThreshold(Duration.ofMillis(250)).build());
         int cpu = cores.cpus().first();
         for (int i = 0; i < 2000; i++) {
             cores.submit(cpu, () -> 1).get();
         }
-        Thread.sleep(200); // idle for four thresholds: idle is not a stall
+        Thread.sleep(1000); // idle for four thresholds: idle is not a stall
         assertThat(cores.stats(cpu).stalls()).isZero();
     }
 

@@ -3,6 +3,7 @@ package io.coremanager.bench;
 import io.coremanager.CpuSet;
 import io.coremanager.cli.bench.Contender;
 import io.coremanager.cli.bench.Pinned;
+import io.coremanager.cli.bench.Throughput.Counter;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -18,8 +19,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -106,36 +105,12 @@ public class ThroughputBenchmark {
         }
     }
 
-    /** A completion counter alone on its cache line. */
-    public static final class Counter implements Runnable {
-        private static final VarHandle DONE;
-
-        static {
-            try {
-                DONE = MethodHandles.lookup().findVarHandle(Counter.class, "done", long.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        @SuppressWarnings("unused")
-        private long p1, p2, p3, p4, p5, p6, p7;
-        volatile long done;
-        @SuppressWarnings("unused")
-        private long q1, q2, q3, q4, q5, q6, q7;
-
-        @Override
-        public void run() {
-            DONE.getAndAdd(this, 1L);
-        }
-    }
-
     @Benchmark
     public void handOff(Targets t, Producer p) throws Exception {
         int target = p.targets[p.next];
         p.next = p.next + 1 == p.targets.length ? 0 : p.next + 1;
         Counter counter = p.counters[target];
-        while (p.sent[target] - counter.done >= WINDOW) {
+        while (p.sent[target] - counter.done() >= WINDOW) {
             Thread.onSpinWait();
         }
         t.contenders[target].handOff(counter);

@@ -7,6 +7,7 @@ import io.coremanager.cli.bench.Contender;
 import io.coremanager.cli.bench.Contenders;
 import io.coremanager.cli.bench.CoreToCore;
 import io.coremanager.cli.bench.IdleCost;
+import io.coremanager.cli.bench.LaneProducers;
 import io.coremanager.cli.bench.Pinned;
 import io.coremanager.cli.bench.Rate;
 import io.coremanager.cli.bench.Sampler;
@@ -115,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
         int n = 0;
         int contenders = Contenders.ALL.size();
         n += sections.contains("roundtrip") ? contenders : 0;
-        n += sections.contains("throughput") ? contenders * (usable.size() > 2 ? 3 : 2) : 0;
+        n += sections.contains("throughput") ? contenders * (usable.size() > 2 ? 3 : 2) + 2 : 0;
         n += sections.contains("vthreads") ? 4 : 0;
         n += sections.contains("idle") ? 3 : 0;
         return n;
@@ -155,6 +156,30 @@ final class BenchCommand implements Callable<Integer> {
         int[] all = usable.toArray();
         printRates(out, "Throughput, all to all: a producer on each of " + all.length
                 + " cpus sends to every other cpu's consumer", rates(all, all, "all->all", false));
+        lanesAsProducers(out, caller, target, all);
+    }
+
+    /** CoreManager only: the producers are core-affine virtual threads on the lanes themselves. */
+    private void lanesAsProducers(PrintWriter out, int caller, int target, int[] all) throws Exception {
+        Map<String, Rate> results = new LinkedHashMap<>();
+        try (CoreManager cores = Contenders.manager(CpuSet.of(all), IdleStrategy.spinThenPark())) {
+            results.put("1 lane (cpu " + caller + ") -> 1 lane (cpu " + target + ")", LaneProducers.run(cores,
+                    new int[] {caller}, new int[] {target}, warmupMillis, measureMillis, progress("lanes as producers: 1->1")));
+            finished();
+            results.put("every lane -> every other lane (" + all.length + ")", LaneProducers.run(cores, all, all,
+                    warmupMillis, measureMillis, progress("lanes as producers: all->all")));
+            finished();
+        }
+        out.println();
+        out.println("Throughput, CoreManager only, the lanes themselves producing (a core-affine virtual thread per lane)");
+        out.printf("  %-36s %12s %12s %14s%n", "scenario", "median", "p1 (slow)", "÷ first row");
+        Rate first = results.values().iterator().next();
+        for (Map.Entry<String, Rate> e : results.entrySet()) {
+            Rate r = e.getValue();
+            out.printf("  %-36s %12s %12s %13.2fx%n", e.getKey(), Rate.format(r.median()), Rate.format(r.p1()),
+                    r.median() / first.median());
+        }
+        out.flush();
     }
 
     /** {@code floorAllowed}: the floor's ring has a single producer and a single consumer. */

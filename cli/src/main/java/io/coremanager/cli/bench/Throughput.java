@@ -22,7 +22,7 @@ public final class Throughput {
     }
 
     /** A pair's completion counter, alone on its cache line, and the task that bumps it. */
-    static final class Counter implements Runnable {
+    public static final class Counter implements Runnable {
         private static final VarHandle DONE;
 
         static {
@@ -44,7 +44,8 @@ public final class Throughput {
             DONE.getAndAdd(this, 1L); // atomic: default virtual threads may run two at once
         }
 
-        long done() {
+        /** Tasks that ran. */
+        public long done() {
             return done;
         }
     }

@@ -1,0 +1,111 @@
+package io.coremanager.cli.bench;
+
+import io.coremanager.CoreManager;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Throughput where the producers are the lanes' own work: a core-affine virtual thread on each
+ * producing lane hands no-op tasks to other lanes, keeping at most {@value Throughput#WINDOW} in
+ * flight per target, and yields whenever its window is full (and every {@value #YIELD_EVERY}
+ * hand-offs), so its carrier runs the tasks other lanes send it. One thread per core does both
+ * jobs: no second thread competes for the core, as a separate producer thread would.
+ */
+public final class LaneProducers {
+
+    private static final int YIELD_EVERY = 64;
+    private static final long INTERVAL_NANOS = 20_000_000;
+
+    private LaneProducers() {
+    }
+
+    /**
+     * Runs producers on {@code producerCpus}, each sending round-robin to the {@code targetCpus}
+     * other than its own (all of them if that leaves none).
+     */
+    public static Rate run(CoreManager cores, int[] producerCpus, int[] targetCpus, long warmupMillis, long measureMillis,
+                           Sampler.Progress progress) throws Exception {
+        Throughput.Counter[][] counters = new Throughput.Counter[producerCpus.length][targetCpus.length];
+        for (Throughput.Counter[] row : counters) {
+            for (int t = 0; t < row.length; t++) {
+                row[t] = new Throughput.Counter();
+            }
+        }
+        boolean[] stop = new boolean[1];
+        List<Thread> producers = new ArrayList<>();
+        for (int p = 0; p < producerCpus.length; p++) {
+            int cpu = producerCpus[p];
+            int[] targets = java.util.Arrays.stream(targetCpus).filter(c -> c != cpu).toArray();
+            int[] chosen = targets.length == 0 ? targetCpus : targets;
+            Throughput.Counter[] mine = new Throughput.Counter[chosen.length];
+            for (int i = 0; i < chosen.length; i++) {
+                for (int t = 0; t < targetCpus.length; t++) {
+                    if (targetCpus[t] == chosen[i]) {
+                        mine[i] = counters[p][t];
+                    }
+                }
+            }
+            producers.add(cores.go(cpu, () -> produce(cores, chosen, mine, stop)));
+        }
+        TimeUnit.MILLISECONDS.sleep(warmupMillis);
+        double[] rates = new double[(int) (measureMillis * 1_000_000 / INTERVAL_NANOS) + 2];
+        int count = 0;
+        long start = System.nanoTime();
+        long end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
+        long first = total(counters);
+        long last = first;
+        long lastTime = start;
+        while (lastTime < end && count < rates.length) {
+            TimeUnit.NANOSECONDS.sleep(INTERVAL_NANOS);
+            long now = System.nanoTime();
+            long done = total(counters);
+            rates[count++] = (done - last) * 1e9 / (now - lastTime);
+            last = done;
+            lastTime = now;
+            progress.fraction((double) (now - start) / (end - start));
+        }
+        synchronized (stop) {
+            stop[0] = true;
+        }
+        for (Thread t : producers) {
+            t.join();
+        }
+        progress.fraction(1);
+        return Rate.of(rates, count, last - first);
+    }
+
+    private static void produce(CoreManager cores, int[] targets, Throughput.Counter[] counters, boolean[] stop) {
+        long[] sent = new long[targets.length];
+        int next = 0;
+        for (long n = 1; ; n++) {
+            if ((n & (YIELD_EVERY - 1)) == 0) {
+                synchronized (stop) {
+                    if (stop[0]) {
+                        return;
+                    }
+                }
+                Thread.yield(); // let this lane's carrier run what other lanes sent it
+            }
+            int t = next;
+            next = next + 1 == targets.length ? 0 : next + 1;
+            if (sent[t] - counters[t].done() >= Throughput.WINDOW) {
+                Thread.yield();
+                continue;
+            }
+            cores.execute(targets[t], counters[t]);
+            sent[t]++;
+        }
+    }
+
+    private static long total(Throughput.Counter[][] counters) {
+        long sum = 0;
+        for (Throughput.Counter[] row : counters) {
+            for (Throughput.Counter c : row) {
+                sum += c.done();
+            }
+        }
+        return sum;
+    }
+}
