@@ -37,10 +37,12 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         subcommands = BenchCommand.CoreToCoreCommand.class,
-        description = {"Measure hand-offs side by side in one run: round trip, throughput (1 -> 1, n-1 -> 1,",
-            "all to all), virtual threads (start+join, ping-pong) and idle cost, for CoreManager (each idle",
-            "strategy), a pinned ThreadPoolExecutor, a pinned ForkJoinPool, default virtual threads and the",
-            "floor. Prints median and p99 and the ratios to CoreManager and to the floor."})
+        header = "Measure hand-offs side by side: CoreManager against the JDK's executors and the floor.",
+        description = {"Measures, in one run: round trip, throughput (1 -> 1, n-1 -> 1, all to all, lanes as "
+            + "producers), virtual threads (start+join, ping-pong) and idle cost, for CoreManager (each idle "
+            + "strategy), a pinned ThreadPoolExecutor, a pinned ForkJoinPool, default virtual threads and the floor "
+            + "(two pinned threads bouncing one cache line). Prints the median and p99 and the ratios to CoreManager "
+            + "and to the floor. The JMH suite (module bench) is the thorough version and adds OpenHFT."})
 final class BenchCommand implements Callable<Integer> {
 
     private static final List<String> SECTIONS = List.of("roundtrip", "throughput", "vthreads", "idle");
@@ -48,10 +50,10 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--warmup-ms", defaultValue = "200", description = "Warm-up per measurement (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "200", description = "Warm-up per measurement (default: ${DEFAULT-VALUE}).")
     long warmupMillis;
 
-    @Option(names = "--measure-ms", defaultValue = "700", description = "Measurement per contender (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--measure-ms", paramLabel = "MS", defaultValue = "700", description = "Measurement per contender (default: ${DEFAULT-VALUE}).")
     long measureMillis;
 
     @Option(names = "--caller", paramLabel = "CPU", description = "CPU of the calling thread (default: the first usable CPU).")
@@ -274,8 +276,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** {@code coremanager bench c2c}: the core-to-core latency matrix, as text and a heat map. */
     @Command(name = "c2c", mixinStandardHelpOptions = true,
-            description = {"Measure the core-to-core latency matrix: for every pair of usable CPUs, two pinned",
-                "threads bounce one cache line; prints the median round trip and optionally writes a heat map."})
+            header = "Measure the core-to-core latency matrix of this machine.",
+            description = {"For every pair of usable CPUs, two pinned threads bounce one cache line; prints the "
+                + "median round trip and optionally writes a heat map. With --from, draws a matrix printed before."})
     static final class CoreToCoreCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -287,7 +290,7 @@ final class BenchCommand implements Callable<Integer> {
                 description = "CPUs to measure (default: every usable CPU).")
         CpuSet cpus;
 
-        @Option(names = "--measure-ms", defaultValue = "100", description = "Measurement per pair (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--measure-ms", paramLabel = "MS", defaultValue = "100", description = "Measurement per pair (default: ${DEFAULT-VALUE}).")
         long measureMillis;
 
         @Option(names = "--from", paramLabel = "FILE",

@@ -21,9 +21,10 @@ import java.util.concurrent.Callable;
 
 /** {@code coremanager check}: is this machine and JVM set up for pinned work? Each finding says what to do. */
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Check this JVM and machine for pinned work: JDK, native access, the virtual-thread hook,",
-            "affinity, allowed CPUs against the cgroup quota, SMT siblings, isolated CPUs, timer slack,",
-            "frequency governors, the reservation folder. Each finding says what to do.",
+        header = "Check this JVM and machine for pinned work; each finding says what to do.",
+        description = {"Checks the JDK, native access, the virtual-thread hook, affinity, the allowed CPUs against "
+            + "the cgroup quota, SMT siblings, isolated CPUs, timer slack, frequency governors and the reservation "
+            + "folder.",
             "Exit code 0 when nothing needs attention, 1 when a warning was printed."})
 final class CheckCommand implements Callable<Integer> {
 

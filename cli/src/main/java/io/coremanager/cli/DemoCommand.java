@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * same virtual-thread workload on the JDK's default scheduler, for contrast.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run tasks and core-affine virtual threads on every managed CPU, checking the CPU",
-            "(sched_getcpu) after every sleep, park, yield, contended lock, socket and file read; then",
-            "run the same virtual threads on the JDK's default scheduler and count their CPU changes.",
+        header = "Show that work stays on its CPU, and that default virtual threads do not.",
+        description = {"Runs tasks and core-affine virtual threads on every managed CPU, checking the CPU "
+            + "(sched_getcpu) after every sleep, park, yield, contended lock, socket and file read; then runs the "
+            + "same virtual threads on the JDK's default scheduler and counts their CPU changes.",
             "Exits 1 if any core-affine work was ever seen off its CPU."})
 final class DemoCommand implements Callable<Integer> {
 

@@ -18,8 +18,9 @@ import java.util.concurrent.Callable;
 
 /** {@code coremanager reservations}: which CPUs are held, by which process and thread, since when. */
 @Command(name = "reservations", mixinStandardHelpOptions = true,
-        description = {"List the CPU reservations of a lock folder: which CPUs are held, by which process",
-            "and thread, since when. Default: this user's own folder."})
+        header = "List CPU reservations: which CPUs are held, by which process and thread, since when.",
+        description = {"Reads a lock folder of CpuReservations: by default this user's own, or --dir, or a "
+            + "folder shared by all users (--shared)."})
 final class ReservationsCommand implements Callable<Integer> {
 
     @Spec

@@ -22,8 +22,9 @@ import java.util.TreeMap;
 
 /** {@code coremanager topology}: the machine's CPUs as a tree, or as JSON. */
 @Command(name = "topology",
-        description = {"Show this machine's CPU topology: package > NUMA node > last-level cache > core > CPUs,",
-            "with SMT siblings, core kinds, and CPUs that are offline, not allowed or isolated."},
+        header = "Show the CPU topology: packages, NUMA nodes, caches, cores, CPUs.",
+        description = {"Prints a tree (package > NUMA node > last-level cache > core > CPUs) with SMT siblings, "
+            + "core kinds, and the CPUs that are offline, not allowed or isolated, then a summary line; or JSON."},
         mixinStandardHelpOptions = true)
 final class TopologyCommand implements Runnable {
 

@@ -349,7 +349,8 @@ public final class Lane implements Executor {
     /** Pins the carrier and records the outcome for the statistics. */
     private void tryPin() {
         carrierTid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
-        pinProblem = pin ? pinCurrentThread() : "pinning was not requested";
+        pinProblem = pin ? pinCurrentThread()
+                : Affinity.unsupportedReason().orElse("pinning is off for this manager");
     }
 
     /** Pins the calling platform thread to this lane's CPU: null on success, else why not. */
