@@ -4,7 +4,6 @@ import io.coremanager.CoreManager;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Throughput where the producers are the lanes' own work: a core-affine virtual thread on each
@@ -16,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 public final class LaneProducers {
 
     private static final int YIELD_EVERY = 64;
-    private static final long INTERVAL_NANOS = 20_000_000;
 
     private LaneProducers() {
     }
@@ -49,31 +47,14 @@ public final class LaneProducers {
             }
             producers.add(cores.go(cpu, () -> produce(cores, chosen, mine, stop)));
         }
-        TimeUnit.MILLISECONDS.sleep(warmupMillis);
-        double[] rates = new double[(int) (measureMillis * 1_000_000 / INTERVAL_NANOS) + 2];
-        int count = 0;
-        long start = System.nanoTime();
-        long end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
-        long first = total(counters);
-        long last = first;
-        long lastTime = start;
-        while (lastTime < end && count < rates.length) {
-            TimeUnit.NANOSECONDS.sleep(INTERVAL_NANOS);
-            long now = System.nanoTime();
-            long done = total(counters);
-            rates[count++] = (done - last) * 1e9 / (now - lastTime);
-            last = done;
-            lastTime = now;
-            progress.fraction((double) (now - start) / (end - start));
-        }
+        Rate rate = Throughput.measure(() -> total(counters), warmupMillis, measureMillis, progress);
         synchronized (stop) {
             stop[0] = true;
         }
         for (Thread t : producers) {
             t.join();
         }
-        progress.fraction(1);
-        return Rate.of(rates, count, last - first);
+        return rate;
     }
 
     private static void produce(CoreManager cores, int[] targets, Throughput.Counter[] counters, boolean[] stop) {

@@ -82,29 +82,39 @@ public final class Throughput {
         }
         threads.forEach(Thread::start);
         ready.await();
-        TimeUnit.MILLISECONDS.sleep(warmupMillis);
-        double[] rates = new double[(int) (measureMillis * 1_000_000 / INTERVAL_NANOS) + 2];
-        int count = 0;
-        long start = System.nanoTime();
-        long end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
-        long first = total(counters);
-        long last = first;
-        long lastTime = start;
-        while (lastTime < end && count < rates.length) {
-            TimeUnit.NANOSECONDS.sleep(INTERVAL_NANOS);
-            long now = System.nanoTime();
-            long done = total(counters);
-            rates[count++] = (done - last) * 1e9 / (now - lastTime);
-            last = done;
-            lastTime = now;
-            progress.fraction((double) (now - start) / (end - start));
-        }
+        Rate rate = measure(() -> total(counters), warmupMillis, measureMillis, progress);
         volatileStop = true;
         for (Thread t : threads) {
             t.join();
         }
         if (failure[0] != null) {
             throw new IllegalStateException("a producer failed", failure[0]);
+        }
+        return rate;
+    }
+
+    /**
+     * After {@code warmupMillis}, samples {@code completed} every {@value #INTERVAL_NANOS} ns for
+     * {@code measureMillis}: the rate of each interval.
+     */
+    static Rate measure(java.util.function.LongSupplier completed, long warmupMillis, long measureMillis,
+                        Sampler.Progress progress) throws InterruptedException {
+        TimeUnit.MILLISECONDS.sleep(warmupMillis);
+        double[] rates = new double[(int) (measureMillis * 1_000_000 / INTERVAL_NANOS) + 2];
+        int count = 0;
+        long start = System.nanoTime();
+        long end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
+        long first = completed.getAsLong();
+        long last = first;
+        long lastTime = start;
+        while (lastTime < end && count < rates.length) {
+            TimeUnit.NANOSECONDS.sleep(INTERVAL_NANOS);
+            long now = System.nanoTime();
+            long done = completed.getAsLong();
+            rates[count++] = (done - last) * 1e9 / (now - lastTime);
+            last = done;
+            lastTime = now;
+            progress.fraction((double) (now - start) / (end - start));
         }
         progress.fraction(1);
         return Rate.of(rates, count, last - first);
