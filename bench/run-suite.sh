@@ -47,6 +47,7 @@ jmh() {
 parts="${PARTS:-jmh cli}"
 if [[ "$parts" == *jmh* ]]; then
 multi="coremanager-spinThenPark,coremanager-park,coremanager-busySpin,threadpool-pinned,forkjoinpool-pinned,virtual-threads,openhft-affinity"
+jmh affinity AffinityBenchmark
 jmh roundtrip RoundTripBenchmark
 jmh throughput-1to1 ThroughputBenchmark -t 1
 if [ "$usable" -gt 2 ]; then

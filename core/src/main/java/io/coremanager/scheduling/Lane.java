@@ -36,9 +36,10 @@ import java.util.function.BooleanSupplier;
  * After the manager shuts down, the carrier leaves once no tracked virtual thread is alive and it
  * closes its queue (which succeeds only when nothing is queued or being published). A producer that
  * passed the manager's state check loses that race cleanly: its offer fails and it rejects. A
- * continuation arriving after the close (a virtual thread the manager does not track, started
- * with {@code Thread.ofVirtual()} inside a tracked one and still parked at close) runs on a
- * temporary carrier pinned to the same CPU: never lost, never thrown back at the waker.
+ * continuation arriving after the close (a virtual thread the manager does not track: started
+ * with {@code Thread.ofVirtual()} inside a tracked one and still parked at close, or made by the
+ * thread factory before close and started after) runs on a temporary carrier pinned to the same
+ * CPU: never lost, never thrown back at the waker.
  */
 public final class Lane implements Executor {
 
@@ -206,10 +207,10 @@ public final class Lane implements Executor {
     private void runLate(Runnable continuation) {
         lateQueue.offer(continuation);
         if (lateRunnerActive.compareAndSet(false, true)) {
-            control.warnOnce("late-" + cpu + "-" + System.identityHashCode(this), "a virtual thread woke on cpu "
-                    + cpu + " after its lane closed (one started with Thread.ofVirtual() inside a core-affine "
-                    + "virtual thread, and not joined before close()); a temporary carrier pinned to cpu " + cpu
-                    + " runs it");
+            control.warnOnce("late-" + cpu + "-" + System.identityHashCode(this), "a virtual thread started or woke "
+                    + "on cpu " + cpu + " after its lane closed (one made by threadFactory() before close() and "
+                    + "started after it, or one started with Thread.ofVirtual() inside a core-affine virtual thread "
+                    + "and not joined before close()); a temporary carrier pinned to cpu " + cpu + " runs it");
             Thread.ofPlatform().name(name + "-late").daemon(true).start(this::lateCarrier);
         }
     }
