@@ -1,7 +1,9 @@
 package io.coremanager;
 
 /**
- * One lane's statistics, a snapshot taken by {@link CoreManager#stats(int)}.
+ * One lane's statistics, a snapshot taken by {@link CoreManager#stats(int)}. The carrier publishes
+ * its counters once per batch of up to 64 elements, after that batch's futures completed: a
+ * snapshot taken just as a future completes may not count that task yet.
  *
  * @param cpu the lane's CPU
  * @param carrier the carrier thread's name (as a thread dump shows it)

@@ -38,11 +38,8 @@ final class PlacementOrder {
         List<Cpu> cpus = topology.cpus().stream().filter(c -> candidates.contains(c.cpu())).toList();
         List<Integer> ordered = orderLevel(cpus, 0, spread);
         // Candidates the topology does not know (a degraded reading) go last, in number order.
-        for (int cpu : candidates.toArray()) {
-            if (!ordered.contains(cpu)) {
-                ordered.add(cpu);
-            }
-        }
+        CpuSet placed = CpuSet.of(ordered.stream().mapToInt(Integer::intValue).toArray());
+        candidates.minus(placed).forEachCpu(ordered::add);
         return ordered;
     }
 

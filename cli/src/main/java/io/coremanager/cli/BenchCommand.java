@@ -22,7 +22,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -344,7 +343,4 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    static List<String> sections() {
-        return new ArrayList<>(SECTIONS);
-    }
 }

@@ -39,7 +39,7 @@ final class CarrierCounters extends CarrierCountersFields {
     }
 }
 
-abstract class CarrierCountersPad extends Object {
+abstract class CarrierCountersPad {
     long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f;
 }
 

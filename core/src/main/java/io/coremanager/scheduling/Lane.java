@@ -598,10 +598,6 @@ public final class Lane implements Executor {
         return new ArrayList<>(liveThreads);
     }
 
-    public boolean isClosed() {
-        return queue.isClosed();
-    }
-
     @Override
     public String toString() {
         return name;

@@ -173,11 +173,6 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
         return (producerIndex & ~CLOSED) != consumerIndex;
     }
 
-    /** Whether every claimed slot has been consumed (no element queued and none being published). */
-    public boolean isEmpty() {
-        return (producerIndex & ~CLOSED) == consumerIndex;
-    }
-
     /**
      * Elements queued or being published now; a snapshot for statistics. A closed queue holds
      * nothing: it closed empty, and the adds of producers refused since do not count.
@@ -186,12 +181,6 @@ public final class LaneQueue extends LaneQueueConsumerFieldsPadded {
         long consumed = consumerIndex;
         long produced = producerIndex;
         return (produced & CLOSED) != 0 ? 0 : Math.max(0, produced - consumed);
-    }
-
-    /** How many elements were ever added. */
-    public long added() {
-        long produced = producerIndex;
-        return (produced & CLOSED) != 0 ? consumerIndex : produced;
     }
 
     /**

@@ -194,16 +194,23 @@ final class SysfsReader {
      * kernel writes the same list for every sibling, so one good copy is enough.
      */
     private static void adoptSiblingsClaimedByOthers(Map<Integer, Facts> facts) {
+        Map<Integer, CpuSet> coreClaims = new HashMap<>();
+        Map<Integer, CpuSet> packageClaims = new HashMap<>();
         for (Facts f : facts.values()) {
-            if (!f.online || !f.hasTopology) {
-                continue;
+            if (f.coreSet != null) {
+                f.coreSet.forEachCpu(c -> coreClaims.putIfAbsent(c, f.coreSet));
             }
-            for (Facts other : facts.values()) {
-                if (f.coreSet == null && other.coreSet != null && other.coreSet.contains(f.cpu)) {
-                    f.coreSet = other.coreSet;
+            if (f.packageSet != null) {
+                f.packageSet.forEachCpu(c -> packageClaims.putIfAbsent(c, f.packageSet));
+            }
+        }
+        for (Facts f : facts.values()) {
+            if (f.online && f.hasTopology) {
+                if (f.coreSet == null) {
+                    f.coreSet = coreClaims.get(f.cpu);
                 }
-                if (f.packageSet == null && other.packageSet != null && other.packageSet.contains(f.cpu)) {
-                    f.packageSet = other.packageSet;
+                if (f.packageSet == null) {
+                    f.packageSet = packageClaims.get(f.cpu);
                 }
             }
         }

@@ -26,8 +26,8 @@ class LaneQueueTest {
             assertThat(q.poll()).isEqualTo(i);
         }
         assertThat(q.poll()).isNull();
-        assertThat(q.isEmpty()).isTrue();
-        assertThat(q.added()).isEqualTo(n);
+        assertThat(q.hasClaimed()).isFalse();
+        assertThat(q.size()).isZero();
     }
 
     @Test
@@ -57,7 +57,7 @@ class LaneQueueTest {
             rest.add(e);
         }
         assertThat(rest).hasSize(2000);
-        assertThat(q.isEmpty()).isTrue();
+        assertThat(q.hasClaimed()).isFalse();
     }
 
     @Test
