@@ -1,9 +1,9 @@
 package io.coremanager.cli;
 
+import io.coremanager.CoreAffineThreads;
 import io.coremanager.CpuSet;
 import io.coremanager.affinity.Affinity;
 import io.coremanager.reservation.CpuReservations;
-import io.coremanager.scheduling.VirtualThreadHook;
 import io.coremanager.topology.CoreKind;
 import io.coremanager.topology.CpuTopology;
 import picocli.CommandLine.Command;
@@ -87,7 +87,7 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private static void virtualThreads(List<Finding> f) {
-        f.add(VirtualThreadHook.isAvailable()
+        f.add(CoreAffineThreads.isSupported()
                 ? new Finding(Level.OK, "core-affine virtual threads are available", null)
                 : new Finding(Level.WARN, "core-affine virtual threads are unavailable: go() will use pinned platform threads",
                         "add --add-opens java.base/java.lang=ALL-UNNAMED (or =io.coremanager)"));
