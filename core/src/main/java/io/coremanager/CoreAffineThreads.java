@@ -1,6 +1,6 @@
 package io.coremanager;
 
-import io.coremanager.scheduling.VirtualThreadHook;
+import io.coremanager.engine.Lanes;
 
 import java.util.Optional;
 
@@ -27,7 +27,7 @@ public final class CoreAffineThreads {
      * @return true if the JDK's virtual-thread builder with a custom scheduler is reachable
      */
     public static boolean isSupported() {
-        return VirtualThreadHook.isAvailable();
+        return Lanes.coreAffineThreadsSupported();
     }
 
     /**
@@ -36,6 +36,6 @@ public final class CoreAffineThreads {
      * @return the reason, or empty when {@link #isSupported()}
      */
     public static Optional<String> unsupportedReason() {
-        return Optional.ofNullable(VirtualThreadHook.unavailableReason());
+        return Optional.ofNullable(Lanes.coreAffineThreadsUnsupportedReason());
     }
 }

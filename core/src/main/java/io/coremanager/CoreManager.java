@@ -1,23 +1,17 @@
 package io.coremanager;
 
 import io.coremanager.affinity.Affinity;
-import io.coremanager.scheduling.Lane;
-import io.coremanager.scheduling.SubmittedTask;
-import io.coremanager.scheduling.VirtualThreadHook;
+import io.coremanager.engine.Lanes;
 import io.coremanager.topology.CpuTopology;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -58,78 +52,68 @@ import java.util.concurrent.TimeUnit;
  * <h2>Lifecycle</h2>
  * RUNNING → SHUTDOWN ({@link #shutdown()}, {@link #close()}: no new work; accepted tasks run;
  * core-affine virtual threads finish) → STOP ({@link #shutdownNow()}: queued tasks handed back,
- * virtual threads interrupted) → TERMINATED (every carrier has left; {@link #awaitTermination}).
- * Every accepted task runs exactly once, or its future fails with a reason, or
- * {@code shutdownNow} hands it back. After shutdown, new work gets
+ * running tasks and virtual threads interrupted) → TERMINATED (every carrier has left;
+ * {@link #awaitTermination}). Every accepted task runs exactly once, or its future fails with a
+ * reason, or {@code shutdownNow} hands it back. After shutdown, new work gets
  * {@link RejectedExecutionException}.
+ *
+ * <h2>Faults</h2>
+ * What the engine does when something goes wrong, so that nothing accepted is lost, nothing hangs
+ * and no idle lane burns its CPU:
+ * <ul>
+ *   <li>A task that throws (even an {@code Error}) fails its future, or goes to the
+ *       uncaught-exception handler; so does a virtual thread's step that throws. The lane goes on.</li>
+ *   <li>An {@code OutOfMemoryError} or {@code StackOverflowError} while a task or wake-up is being
+ *       queued either leaves nothing queued (the caller sees the error; the JDK retries a virtual
+ *       thread's wake-up) or leaves it queued and runs it (the caller sees no error): never a hole
+ *       in the queue, never both.</li>
+ *   <li>An interrupt never outlives the task it was meant for, and one that reaches an idle carrier
+ *       is dropped.</li>
+ *   <li>If a carrier's own loop fails, a new carrier takes over its queue, pinned again; if no
+ *       thread can be created for it, the lane fails closed: it rejects new work with the reason,
+ *       fails its queued futures with it, reports through the handler, the log and
+ *       {@link #stats(int)}, and keeps running its virtual threads until they end.</li>
+ *   <li>A task that waits for a task of its own lane ({@code submit(n, ...).join()} on lane
+ *       {@code n}) gets an {@link IllegalStateException} at once instead of waiting for ever.</li>
+ * </ul>
  *
  * <h2>Threads and memory</h2>
  * All methods are thread-safe. Submitting a task happens-before it runs; a task's completion
- * happens-before its future completes. A task that throws never kills its carrier: its future
- * fails, or (for {@code execute}) the builder's uncaught-exception handler sees it.
+ * happens-before its future completes.
  */
 public final class CoreManager implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger("io.coremanager");
-    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
-    private static final VarHandle STATE;
-
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(CoreManager.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** {@link Lane#RUNNING}, {@link Lane#SHUTDOWN} or {@link Lane#STOP}; only ever increases (CAS). */
-    private volatile int state = Lane.RUNNING;
-
+    private final Lanes lanes;
     private final CpuSet cpus;
     private final int[] cpuList;
-    /** The lane of each managed CPU, indexed by CPU number; null for CPUs not managed. */
-    private final Lane[] laneOfCpu;
-    private final List<Lane> lanes;
-    private final CountDownLatch terminated;
     private final CpuTopology topology;
     private final IdleStrategy idleStrategy;
-    private final String namePrefix;
-    private final Thread.UncaughtExceptionHandler handler;
-    private final long stallThresholdNanos;
-    private final boolean interruptStalled;
 
-    private CoreManager(Builder b, CpuTopology topology, CpuSet cpus, boolean pin) {
+    private CoreManager(Lanes lanes, CpuTopology topology, CpuSet cpus, IdleStrategy idleStrategy) {
+        this.lanes = lanes;
         this.cpus = cpus;
         this.cpuList = cpus.toArray();
         this.topology = topology;
-        this.idleStrategy = b.idleStrategy;
-        this.namePrefix = b.namePrefix;
-        this.handler = b.handler;
-        this.stallThresholdNanos = b.stallThreshold.toNanos();
-        this.interruptStalled = b.interruptStalled;
-        this.laneOfCpu = new Lane[cpus.last() + 1];
-        this.terminated = new CountDownLatch(cpuList.length);
-        List<Lane> all = new ArrayList<>();
-        Control control = new Control();
-        for (int cpu : cpuList) {
-            Lane lane = new Lane(cpu, namePrefix + cpu, control, b.idleStrategy.spinNanos(), pin, b.daemon, b.handler,
-                    b.queueCapacity);
-            laneOfCpu[cpu] = lane;
-            all.add(lane);
-        }
-        this.lanes = List.copyOf(all);
+        this.idleStrategy = idleStrategy;
     }
 
     /**
      * A manager of every CPU this process may use: online, allowed (cgroup cpuset, {@code taskset})
      * and not isolated, with the default settings.
+     *
+     * @return the running manager
      */
     public static CoreManager create() {
         return builder().build();
     }
 
-    /** A builder: which CPUs, names, handlers, idle strategy, strictness. */
+    /**
+     * A builder: which CPUs, names, handlers, idle strategy, strictness.
+     *
+     * @return a new builder with the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -140,45 +124,44 @@ public final class CoreManager implements AutoCloseable {
      * Runs {@code task} on {@code cpu}, fire and forget. If it throws, the builder's uncaught-exception
      * handler sees the exception (by default it is logged) and the lane goes on.
      *
+     * @param cpu a managed CPU
+     * @param task the task
      * @throws IllegalArgumentException if {@code cpu} is not managed (the message lists the managed CPUs)
-     * @throws RejectedExecutionException after shutdown
+     * @throws RejectedExecutionException after shutdown, or if the lane's queue is full or the lane failed
      */
     public void execute(int cpu, Runnable task) {
-        Objects.requireNonNull(task, "task");
-        Lane lane = lane(cpu);
-        checkRunning();
-        if (!lane.offer(Lane.executed(task, this))) {
-            throw rejected();
-        }
+        lanes.execute(cpu, task);
     }
 
     /**
      * Runs {@code task} on {@code cpu}; the future completes with its result or its exception.
-     * Cancelling the future before the task starts keeps it from running.
+     * Cancelling the future before the task starts keeps it from running. Waiting for the future
+     * ({@code join}, {@code get}) from a task of the same lane throws {@link IllegalStateException}:
+     * that task would wait for itself.
      *
+     * @param <T> the result type
+     * @param cpu a managed CPU
+     * @param task the task
+     * @return the task's future
      * @throws IllegalArgumentException if {@code cpu} is not managed
-     * @throws RejectedExecutionException after shutdown
+     * @throws RejectedExecutionException after shutdown, or if the lane's queue is full or the lane failed
      */
     public <T> CompletableFuture<T> submit(int cpu, Callable<T> task) {
-        Objects.requireNonNull(task, "task");
-        Lane lane = lane(cpu);
-        checkRunning();
-        SubmittedTask<T> future = lane.submitted(task, this);
-        if (!lane.offer(future)) {
-            throw rejected();
-        }
-        return future;
+        return lanes.submit(cpu, task);
     }
 
     /**
      * Runs {@code task} on {@code cpu}; the future completes when it has run.
      *
+     * @param cpu a managed CPU
+     * @param task the task
+     * @return the task's future
      * @throws IllegalArgumentException if {@code cpu} is not managed
-     * @throws RejectedExecutionException after shutdown
+     * @throws RejectedExecutionException after shutdown, or if the lane's queue is full or the lane failed
      */
     public CompletableFuture<Void> submit(int cpu, Runnable task) {
         Objects.requireNonNull(task, "task");
-        return submit(cpu, () -> {
+        return lanes.submit(cpu, () -> {
             task.run();
             return null;
         });
@@ -187,6 +170,8 @@ public final class CoreManager implements AutoCloseable {
     /**
      * Runs {@code task} on every managed CPU, once each.
      *
+     * @param <T> the result type
+     * @param task the task
      * @return one future per CPU, in {@link #cpus()} order
      * @throws RejectedExecutionException after shutdown
      */
@@ -194,7 +179,7 @@ public final class CoreManager implements AutoCloseable {
         Objects.requireNonNull(task, "task");
         List<CompletableFuture<T>> futures = new ArrayList<>(cpuList.length);
         for (int cpu : cpuList) {
-            futures.add(submit(cpu, task));
+            futures.add(lanes.submit(cpu, task));
         }
         return Collections.unmodifiableList(futures);
     }
@@ -203,39 +188,29 @@ public final class CoreManager implements AutoCloseable {
      * Starts a core-affine virtual thread on {@code cpu}: it runs there for its whole life.
      * {@link #close()} waits for it to end; {@link #shutdownNow()} interrupts it.
      *
+     * @param cpu a managed CPU
+     * @param task what the thread runs
      * @return the started thread
      * @throws IllegalArgumentException if {@code cpu} is not managed
      * @throws RejectedExecutionException after shutdown
      */
     public Thread go(int cpu, Runnable task) {
-        Objects.requireNonNull(task, "task");
-        Lane lane = lane(cpu);
-        warnIfNoVirtualThreadHook();
-        lane.countStarting(); // before the state check: see Lane's termination notes
-        if (state != Lane.RUNNING) {
-            lane.threadEnded();
-            throw rejected();
-        }
-        Thread thread;
-        try {
-            thread = lane.newThread(task, true);
-            thread.start();
-        } catch (RuntimeException | Error e) {
-            lane.threadEnded();
-            throw e;
-        }
-        return thread;
+        return lanes.go(cpu, task);
     }
 
     /**
      * An {@link ExecutorService} whose tasks run on {@code cpu}. Each call returns a new view with
      * its own lifecycle: shutting it down, closing it or awaiting its termination concerns only the
-     * tasks submitted through it, never the manager. It rejects tasks once either is shut down.
+     * tasks submitted through it, never the manager; its {@code shutdownNow} interrupts only its own
+     * running task. It reports itself shut down once either it or the manager is, and terminated
+     * once shut down with none of its own tasks left.
      *
+     * @param cpu a managed CPU
+     * @return a new view
      * @throws IllegalArgumentException if {@code cpu} is not managed
      */
     public ExecutorService executor(int cpu) {
-        return new LaneExecutorService(this, lane(cpu));
+        return lanes.executor(cpu);
     }
 
     /**
@@ -244,15 +219,12 @@ public final class CoreManager implements AutoCloseable {
      * takes a {@code ThreadFactory}. Once the manager is shut down it returns {@code null} (a
      * rejection, as the {@code ThreadFactory} contract allows).
      *
+     * @param cpu a managed CPU
+     * @return the factory
      * @throws IllegalArgumentException if {@code cpu} is not managed
      */
     public ThreadFactory threadFactory(int cpu) {
-        Lane lane = lane(cpu);
-        return task -> {
-            Objects.requireNonNull(task, "task");
-            warnIfNoVirtualThreadHook();
-            return state == Lane.RUNNING ? lane.newThread(task, false) : null;
-        };
+        return lanes.threadFactory(cpu);
     }
 
     /**
@@ -260,58 +232,97 @@ public final class CoreManager implements AutoCloseable {
      * evenly over the managed CPUs. The key's {@code hashCode}, spread by MurmurHash3's finalizer,
      * picks a lane by jump consistent hash (Lamping and Veach, 2014) over {@link #cpus()} in order:
      * between managers of n and n+1 CPUs only about 1/(n+1) of the keys move.
+     *
+     * @param key any object with a stable {@code hashCode}
+     * @return a managed CPU
      */
     public int cpuFor(Object key) {
         Objects.requireNonNull(key, "key");
         return cpuFor((long) key.hashCode());
     }
 
-    /** {@link #cpuFor(Object)} for a primitive key, without boxing. */
+    /**
+     * {@link #cpuFor(Object)} for a primitive key, without boxing.
+     *
+     * @param key the key
+     * @return a managed CPU
+     */
     public int cpuFor(long key) {
         return cpuList[KeySharding.bucket(key, cpuList.length)];
     }
 
     // ---------------------------------------------------------------- queries
 
-    /** The managed CPUs. */
+    /**
+     * The managed CPUs.
+     *
+     * @return one lane each
+     */
     public CpuSet cpus() {
         return cpus;
     }
 
-    /** The topology the manager's CPUs were chosen from. */
+    /**
+     * The topology the manager's CPUs were chosen from.
+     *
+     * @return the topology
+     */
     public CpuTopology topology() {
         return topology;
     }
 
-    /** The idle strategy of the lanes. */
+    /**
+     * The idle strategy of the lanes.
+     *
+     * @return the strategy
+     */
     public IdleStrategy idleStrategy() {
         return idleStrategy;
     }
 
     /**
-     * The statistics of {@code cpu}'s lane, including whether its carrier is pinned now.
+     * The statistics of {@code cpu}'s lane: one consistent snapshot of cheap counters, no system call.
      *
+     * @param cpu a managed CPU
+     * @return the snapshot
      * @throws IllegalArgumentException if {@code cpu} is not managed
      */
     public LaneStats stats(int cpu) {
-        Lane lane = lane(cpu);
-        Thread carrier = lane.carrier();
-        return new LaneStats(cpu, carrier == null ? "" : carrier.getName(), lane.pinnedNow(), lane.pinProblem(),
-                lane.submitted(), lane.completed(), lane.failed(), lane.queued(), lane.liveVirtualThreads(),
-                lane.virtualThreadsStarted(), lane.continuations(), lane.busyNanos(), lane.stalls(),
-                lane.longestStallNanos(), lane.carrierReplacements());
+        return lanes.stats(cpu);
     }
 
-    /** The statistics of every lane, in CPU order. */
+    /**
+     * The statistics of every lane, in CPU order.
+     *
+     * @return one snapshot per lane
+     */
     public List<LaneStats> stats() {
         List<LaneStats> all = new ArrayList<>(cpuList.length);
         for (int cpu : cpuList) {
-            all.add(stats(cpu));
+            all.add(lanes.stats(cpu));
         }
         return all;
     }
 
-    /** The CPU the calling thread runs on now ({@code sched_getcpu}), or -1 where unknown. */
+    /**
+     * Whether {@code cpu}'s carrier is pinned to exactly that CPU now, asked of the kernel
+     * ({@code sched_getaffinity}: a system call, so apart from the cheap {@link #stats(int)}). False
+     * where pinning is unsupported or off, and after the kernel moved the carrier (the process's
+     * allowed CPUs changed: the watchdog reports that once, and the lane keeps running, unpinned).
+     *
+     * @param cpu a managed CPU
+     * @return true if the carrier's affinity mask is exactly {@code cpu}
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     */
+    public boolean pinnedNow(int cpu) {
+        return lanes.pinnedNow(cpu);
+    }
+
+    /**
+     * The CPU the calling thread runs on now ({@code sched_getcpu}), or -1 where unknown.
+     *
+     * @return the CPU, or -1
+     */
     public static int currentCpu() {
         return Affinity.currentCpu();
     }
@@ -320,206 +331,72 @@ public final class CoreManager implements AutoCloseable {
 
     /** Stops accepting work; accepted tasks still run and virtual threads finish. Does not wait. */
     public void shutdown() {
-        advanceState(Lane.SHUTDOWN);
+        lanes.shutdown();
     }
 
     /**
      * Stops accepting work, takes back the tasks that have not started (their futures fail with a
-     * {@link java.util.concurrent.CancellationException} saying so) and interrupts the core-affine
-     * virtual threads. Does not wait; tasks already running finish.
+     * {@link CancellationException} saying so), interrupts the user tasks running now (as
+     * {@code ThreadPoolExecutor} interrupts its workers; a task that starts after this call starts
+     * interrupted) and the core-affine virtual threads. Does not wait: interrupting is a request,
+     * and tasks that ignore it finish.
      *
-     * @return the tasks that never started: {@code execute}'s tasks as given, {@code submit}'s
-     *     futures (running one does nothing: it is already cancelled)
+     * @return the tasks that never started: {@code execute}'s tasks as given, and for
+     *     {@code submit}'s a {@link java.util.concurrent.RunnableFuture} view of the already
+     *     cancelled future, which does nothing when run
      */
     public List<Runnable> shutdownNow() {
-        advanceState(Lane.STOP);
-        List<Runnable> handedBack = new ArrayList<>();
-        for (Lane lane : lanes) {
-            lane.takeBack(null, "CoreManager.shutdownNow() before this task started on cpu " + lane.cpu(), handedBack);
-            lane.interruptThreads();
-            lane.wakeIfParked();
-        }
-        return handedBack;
+        return lanes.shutdownNow();
     }
 
     /**
      * Waits until every lane has terminated: no task queued or running, every core-affine virtual
      * thread ended, every carrier gone.
      *
+     * @param timeout how long to wait at most; any length (a longer one than {@code Long.MAX_VALUE}
+     *     nanoseconds waits that long)
      * @return true if terminated, false if the time ran out
+     * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
-        return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return lanes.awaitTermination(TimeUnit.NANOSECONDS.convert(timeout)); // saturates, never overflows
     }
 
-    /** Whether {@link #shutdown()} or {@link #shutdownNow()} was called. */
+    /**
+     * Whether {@link #shutdown()} or {@link #shutdownNow()} was called.
+     *
+     * @return true once shut down
+     */
     public boolean isShutdown() {
-        return state != Lane.RUNNING;
+        return lanes.isShutdown();
     }
 
-    /** Whether every lane has terminated. */
+    /**
+     * Whether every lane has terminated.
+     *
+     * @return true once every carrier has left
+     */
     public boolean isTerminated() {
-        return terminated.getCount() == 0;
+        return lanes.isTerminated();
     }
 
     /**
      * Shuts down and waits for termination: every accepted task runs, every core-affine virtual
      * thread finishes, then the carriers stop. Idempotent. If interrupted while waiting it calls
      * {@link #shutdownNow()}, keeps waiting, and restores the interrupt status. Called from the
-     * manager's own work (a task or one of its virtual threads), it shuts down without waiting, since
-     * the caller is part of what it would wait for.
+     * manager's own work (anything running on a lane's carrier: a task, a core-affine virtual
+     * thread, or a virtual thread started inside one), it shuts down without waiting, since the
+     * caller is part of what it would wait for.
      */
     @Override
     public void close() {
-        shutdown();
-        if (isOwnThread(Thread.currentThread())) {
-            return;
-        }
-        boolean interrupted = false;
-        while (!isTerminated()) {
-            try {
-                terminated.await();
-            } catch (InterruptedException e) {
-                if (!interrupted) {
-                    shutdownNow();
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        lanes.close();
     }
 
     @Override
     public String toString() {
-        int s = state;
-        String name = isTerminated() ? "TERMINATED" : s == Lane.RUNNING ? "RUNNING" : s == Lane.SHUTDOWN ? "SHUTDOWN" : "STOP";
-        return "CoreManager[cpus " + cpus + ", " + name + ", " + idleStrategy + "]";
-    }
-
-    // ---------------------------------------------------------------- internals
-
-    /** The lane of {@code cpu}; the one place that checks a CPU argument. */
-    Lane lane(int cpu) {
-        Lane lane = cpu >= 0 && cpu < laneOfCpu.length ? laneOfCpu[cpu] : null;
-        if (lane == null) {
-            throw new IllegalArgumentException("cpu " + cpu + " is not managed here; managed cpus: " + cpus);
-        }
-        return lane;
-    }
-
-    boolean isRunning() {
-        return state == Lane.RUNNING;
-    }
-
-    private void checkRunning() {
-        if (state != Lane.RUNNING) {
-            throw rejected();
-        }
-    }
-
-    RejectedExecutionException rejected() {
-        String reason = "CoreManager of cpus " + cpus + " is shut down; it accepts no new work";
-        io.coremanager.scheduling.LaneEvents.rejection(-1, reason);
-        return new RejectedExecutionException(reason);
-    }
-
-    private void advanceState(int target) {
-        int current;
-        while ((current = state) < target) {
-            if (STATE.compareAndSet(this, current, target)) {
-                break;
-            }
-        }
-        for (Lane lane : lanes) {
-            lane.wakeIfParked(); // carriers re-check whether they may leave
-        }
-    }
-
-    private boolean isOwnThread(Thread thread) {
-        for (Lane lane : lanes) {
-            if (lane.carrier() == thread || lane.liveThreads().contains(thread)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void warnIfNoVirtualThreadHook() {
-        if (!VirtualThreadHook.isAvailable()) {
-            warnOnce("no-vthread-hook", "core-affine virtual threads are unavailable: "
-                    + VirtualThreadHook.unavailableReason()
-                    + ". Until then go() and threadFactory() run each task on a platform thread pinned to its cpu.");
-        }
-    }
-
-    static void warnOnce(String key, String message) {
-        if (WARNED.add(key)) {
-            LOG.log(System.Logger.Level.WARNING, message);
-        }
-    }
-
-    private void startLanes(boolean requirePinning) {
-        try {
-            for (Lane lane : lanes) {
-                lane.start();
-            }
-        } catch (InterruptedException e) {
-            shutdownNow();
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting the lanes", e);
-        }
-        if (stallThresholdNanos > 0) {
-            Thread.ofPlatform().name(namePrefix + "watchdog").daemon(true)
-                    .start(new StallWatchdog(this, lanes, stallThresholdNanos, interruptStalled));
-        }
-        List<String> problems = new ArrayList<>();
-        for (Lane lane : lanes) {
-            if (lane.pinProblem() != null) {
-                problems.add("cpu " + lane.cpu() + ": " + lane.pinProblem());
-            }
-        }
-        if (problems.isEmpty()) {
-            return;
-        }
-        if (requirePinning) {
-            close();
-            throw new IllegalStateException("cannot pin the lanes (requirePinning is set): " + String.join("; ", problems));
-        }
-        warnOnce("unpinned-" + cpus, "lanes run unpinned (stats() shows which): " + String.join("; ", problems));
-    }
-
-    /** The manager's side of its lanes. */
-    private final class Control implements Lane.Control {
-        @Override
-        public int state() {
-            return state;
-        }
-
-        @Override
-        public void laneTerminated(Lane lane) {
-            terminated.countDown();
-        }
-
-        @Override
-        public void report(Lane lane, Thread thread, Throwable failure) {
-            if (handler != null) {
-                try {
-                    handler.uncaughtException(thread, failure);
-                    return;
-                } catch (Throwable t) {
-                    failure.addSuppressed(t);
-                }
-            }
-            LOG.log(System.Logger.Level.WARNING, "a task on cpu " + lane.cpu() + " threw", failure);
-        }
-
-        @Override
-        public void warnOnce(String key, String message) {
-            CoreManager.warnOnce(key, message);
-        }
+        return "CoreManager[cpus " + cpus + ", " + lanes.stateName() + ", " + idleStrategy + "]";
     }
 
     // ---------------------------------------------------------------- builder
@@ -680,18 +557,29 @@ public final class CoreManager implements AutoCloseable {
          *     {@code requireCoreAffineVirtualThreads} cannot be met here
          */
         public CoreManager build() {
-            if (requireVirtualThreads && !VirtualThreadHook.isAvailable()) {
+            if (requireVirtualThreads && !CoreAffineThreads.isSupported()) {
                 throw new IllegalStateException("core-affine virtual threads are required but "
-                        + VirtualThreadHook.unavailableReason());
+                        + CoreAffineThreads.unsupportedReason().orElse("?"));
             }
             if (requirePinning && !Affinity.isSupported()) {
                 throw new IllegalStateException("pinning is required but " + Affinity.unsupportedReason().orElse("?"));
             }
-            VirtualThreadHook.startJdkPollersOutsideLanes();
             CpuTopology t = topology != null ? topology : CpuTopology.current();
             CpuSet chosen = CpuChoice.choose(t, cpus, placement, includeIsolated);
-            CoreManager manager = new CoreManager(this, t, chosen, Affinity.isSupported());
-            manager.startLanes(requirePinning);
+            Lanes lanes = Lanes.start(new Lanes.Config(chosen, namePrefix, idleStrategy.spinNanos(),
+                    Affinity.isSupported(), daemon, handler, queueCapacity,
+                    TimeUnit.NANOSECONDS.convert(stallThreshold), interruptStalled));
+            CoreManager manager = new CoreManager(lanes, t, chosen, idleStrategy);
+            List<String> problems = lanes.pinProblems();
+            if (!problems.isEmpty()) {
+                if (requirePinning) {
+                    manager.close();
+                    throw new IllegalStateException("cannot pin the lanes (requirePinning is set): "
+                            + String.join("; ", problems));
+                }
+                LOG.log(System.Logger.Level.WARNING, "lanes run unpinned (stats() shows which): "
+                        + String.join("; ", problems));
+            }
             return manager;
         }
     }

@@ -8,6 +8,8 @@ import io.coremanager.topology.CpuTopology;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -76,7 +78,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
                     try {
                         Affinity.set(CpuTopology.current().allowedCpus());
                     } catch (RuntimeException e) {
-                        CoreManager.warnOnce("unpinned-reset", "cannot reset a thread's affinity: " + e.getMessage());
+                        warnOnceInJvm("unpinned-reset", "cannot reset a thread's affinity: " + e.getMessage());
                     }
                 }
                 task.run();
@@ -134,7 +136,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
                 return r.get();
             }
         }
-        CoreManager.warnOnce("exclusive-full-" + System.identityHashCode(this), "every slot of a pinned thread factory "
+        warnOnce("exclusive-full", "every slot of a pinned thread factory "
                 + slots + " is reserved (" + exclusive.folder() + "); it refuses new threads until one ends");
         return null;
     }
@@ -147,7 +149,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
                 throw new IllegalStateException("cannot pin thread " + Thread.currentThread().getName()
                         + " to cpus " + cpus + " (requirePinning is set): " + e.getMessage(), e);
             }
-            CoreManager.warnOnce("pinned-factory-" + cpus, "a pinned thread runs unpinned on cpus " + cpus + ": "
+            warnOnce("pinned-factory", "a pinned thread runs unpinned on cpus " + cpus + ": "
                     + e.getMessage());
         }
     }
@@ -267,6 +269,23 @@ public final class PinnedThreadFactory implements ThreadFactory {
                         + Affinity.unsupportedReason().orElse("?"));
             }
             return new PinnedThreadFactory(this, slots);
+        }
+    }
+
+    /** Warnings said once per factory: their keys are a few constants. */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    /** Warnings about this JVM rather than one factory. */
+    private static final Set<String> WARNED_IN_JVM = ConcurrentHashMap.newKeySet();
+
+    private void warnOnce(String key, String message) {
+        if (warned.add(key)) {
+            LOG.log(System.Logger.Level.WARNING, message);
+        }
+    }
+
+    private static void warnOnceInJvm(String key, String message) {
+        if (WARNED_IN_JVM.add(key)) {
+            LOG.log(System.Logger.Level.WARNING, message);
         }
     }
 }

@@ -59,7 +59,7 @@ class ReliabilityTest {
         assertThat(cores.submit(cpu, () -> "alive").get()).isEqualTo("alive");
         assertThat(io.coremanager.testing.Settled.stats(cores, cpu, s -> s.failed() >= 2).failed()).isEqualTo(2);
         assertThat(cores.stats(cpu).carrierReplacements()).isZero();
-        assertThat(cores.stats(cpu).pinned()).isTrue();
+        assertThat(cores.pinnedNow(cpu)).isTrue();
     }
 
     @Test

@@ -4,20 +4,35 @@ import io.coremanager.CpuSet;
 import io.coremanager.topology.CpuTopology;
 
 /** Which CPUs the suite uses: {@code -Dbench.caller} and {@code -Dbench.target}, else the first and last usable. */
-final class BenchCpus {
+public final class BenchCpus {
 
     private BenchCpus() {
     }
 
-    static CpuSet usable() {
+    /**
+     * The CPUs this process may use.
+     *
+     * @return the usable CPUs
+     */
+    public static CpuSet usable() {
         return CpuTopology.current().usableCpus();
     }
 
-    static int caller() {
+    /**
+     * The CPU the benchmark's caller (producer) is pinned to.
+     *
+     * @return {@code -Dbench.caller}, else the first usable CPU
+     */
+    public static int caller() {
         return Integer.getInteger("bench.caller", usable().first());
     }
 
-    static int target() {
+    /**
+     * The CPU the benchmark's target (consumer, lane) is pinned to.
+     *
+     * @return {@code -Dbench.target}, else the last usable CPU
+     */
+    public static int target() {
         return Integer.getInteger("bench.target", usable().last());
     }
 }

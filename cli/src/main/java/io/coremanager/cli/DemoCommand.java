@@ -97,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("note: " + Affinity.unsupportedReason().orElse("") + " - lanes are not pinned");
         }
         for (LaneStats s : cores.stats()) {
-            if (!s.pinned()) {
+            if (!cores.pinnedNow(s.cpu())) {
                 out.println("note: cpu " + s.cpu() + " is not pinned: " + s.pinProblem());
             }
         }

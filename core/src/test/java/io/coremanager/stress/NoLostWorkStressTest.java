@@ -142,7 +142,7 @@ class NoLostWorkStressTest {
         for (Runnable r : returned) {
             if (r instanceof Counted c) {
                 c.books.handedBack.incrementAndGet(); // execute or the executor view
-            } else if (r instanceof CompletableFuture<?> f) {
+            } else if (r instanceof java.util.concurrent.Future<?> f) {
                 assertThat(f).isCancelled();
                 submitted.handedBack.incrementAndGet();
             } else {

@@ -31,7 +31,7 @@ public final class NotAllowedProbe {
         java.nio.file.Path root = java.nio.file.Files.createTempDirectory("probe-sysfs");
         CpuTopology stale = CpuTopology.read(FakeSysfs.machine(root, 1, cpu + 1, 1).root());
         try (CoreManager cores = CoreManager.builder().topology(stale).cpus(CpuSet.of(cpu)).build()) {
-            System.out.println("unpinned lane: pinned=" + cores.stats(cpu).pinned() + " answer="
+            System.out.println("unpinned lane: pinned=" + cores.pinnedNow(cpu) + " answer="
                     + cores.submit(cpu, () -> 42).get() + " problem=" + cores.stats(cpu).pinProblem());
         }
         try {

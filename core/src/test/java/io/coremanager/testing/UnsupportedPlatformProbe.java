@@ -22,7 +22,7 @@ public final class UnsupportedPlatformProbe {
         try (CoreManager cores = CoreManager.create()) {
             System.out.println("manager: " + cores.cpus().size() + " lanes, answer "
                     + cores.submit(cores.cpus().first(), () -> 42).get()
-                    + ", pinned " + cores.stats().stream().anyMatch(s -> s.pinned()));
+                    + ", pinned " + cores.stats().stream().anyMatch(s -> cores.pinnedNow(s.cpu())));
         }
         try {
             CoreManager.builder().requirePinning(true).build();

@@ -1,12 +1,14 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
+
+import java.util.concurrent.RejectedExecutionException;
 
 /** A fire-and-forget task ({@code execute}): its failure goes to the lane's exception handler. */
-final class ExecutedTask extends ClaimableTask {
+final class ExecutedTask extends ClaimedTask {
 
     private final Runnable task;
-    private final Object owner;
+    private final TaskOwner owner;
 
-    ExecutedTask(Runnable task, Object owner) {
+    ExecutedTask(Runnable task, TaskOwner owner) {
         this.task = task;
         this.owner = owner;
     }
@@ -22,13 +24,23 @@ final class ExecutedTask extends ClaimableTask {
     }
 
     @Override
-    public Object owner() {
+    public boolean reportsFailure() {
+        return true;
+    }
+
+    @Override
+    public TaskOwner owner() {
         return owner;
     }
 
     @Override
     public Runnable handBack(String reason) {
         return task;
+    }
+
+    @Override
+    public boolean failClosed(RejectedExecutionException reason) {
+        return false;
     }
 
     @Override

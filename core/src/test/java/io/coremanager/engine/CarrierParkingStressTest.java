@@ -1,4 +1,4 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,19 +1,16 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-/** A {@link UserTask} whose claims are one CAS on its own state: NEW → RUNNING or NEW → HANDED_BACK. */
-public abstract class ClaimableTask implements UserTask {
+/** A {@link LaneTask} whose claim state is a field of its own: {@code execute}'s and the views' tasks. */
+abstract class ClaimedTask implements LaneTask {
 
-    static final int NEW = 0;
-    static final int RUNNING = 1;
-    static final int HANDED_BACK = 2;
     private static final VarHandle STATE;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(ClaimableTask.class, "state", int.class);
+            STATE = MethodHandles.lookup().findVarHandle(ClaimedTask.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -30,5 +27,15 @@ public abstract class ClaimableTask implements UserTask {
     @Override
     public final boolean claimToHandBack() {
         return STATE.compareAndSet(this, NEW, HANDED_BACK);
+    }
+
+    @Override
+    public final void finishRun() {
+        Claims.finish(STATE, this);
+    }
+
+    @Override
+    public final boolean interruptIfRunning(Thread carrier) {
+        return Claims.interrupt(STATE, this, carrier);
     }
 }

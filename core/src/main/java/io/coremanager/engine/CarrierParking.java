@@ -1,4 +1,4 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -23,6 +23,14 @@ import java.util.concurrent.locks.LockSupport;
  * release store) may come from a producer that read RUNNING and will not wake the carrier: the
  * carrier then spins briefly and naps in short timed parks until the element lands, rather than
  * parking for good. The wait is nanoseconds unless the producer was descheduled.
+ *
+ * <p>Two faults the carrier survives here. An interrupt that reaches the parked carrier (a stray
+ * {@code Thread.interrupt}, a late interrupt meant for a task that has finished) would make
+ * {@code LockSupport.park} return at once for ever, burning the CPU: the carrier clears its
+ * interrupt status before each park, since it means nothing to an idle carrier. And a waker that
+ * fails after its CAS (a {@code StackOverflowError} in the call to {@code unpark}) must not leave
+ * the carrier asleep with work queued: the carrier never parks longer than
+ * {@link #BACKSTOP_NANOS}, a wake-up per second that an idle lane does not notice.
  */
 final class CarrierParking {
 
@@ -66,7 +74,8 @@ final class CarrierParking {
             if (claimed.getAsBoolean()) {
                 waitForPublication(ready);
             } else {
-                LockSupport.park(this);
+                Thread.interrupted(); // see the class notes: an idle carrier's interrupt means nothing
+                LockSupport.parkNanos(this, BACKSTOP_NANOS);
             }
         }
         STATE.setVolatile(this, RUNNING);
@@ -80,8 +89,12 @@ final class CarrierParking {
             }
             Thread.onSpinWait();
         }
+        Thread.interrupted();
         LockSupport.parkNanos(PUBLICATION_NAP_NANOS);
     }
+
+    /** The longest park: see the class notes. */
+    static final long BACKSTOP_NANOS = 1_000_000_000L;
 
     /** The nap while a descheduled producer finishes publishing. */
     private static final long PUBLICATION_NAP_NANOS = 20_000;

@@ -1,4 +1,4 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;

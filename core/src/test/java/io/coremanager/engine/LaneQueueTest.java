@@ -1,4 +1,4 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
 
 import org.junit.jupiter.api.Test;
 
@@ -131,8 +131,73 @@ class LaneQueueTest {
         assertThat(takenBack).isNotEmpty();
     }
 
+    @Test
+    void anErrorBetweenClaimAndPublicationLeavesASkippedSlotNotAHole() {
+        LaneQueue q = new LaneQueue();
+        q.offer("before");
+        EngineTesting.inject(Faults.Point.CLAIMED, 1, new StackOverflowError("injected"));
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> q.offer("lost")).isInstanceOf(StackOverflowError.class);
+        } finally {
+            EngineTesting.noFaults();
+        }
+        q.offer("after");
+        assertThat(q.poll()).isEqualTo("before");
+        assertThat(q.poll()).as("the skipped slot is passed over, not waited at").isEqualTo("after");
+        assertThat(q.poll()).isNull();
+        assertThat(q.hasClaimed()).isFalse();
+        assertThat(q.closeIfEmpty()).isTrue();
+    }
+
+    @Test
+    void manyProducersWithRandomErrorsAtTheClaimLoseOnlyWhatTheyWereToldWasRefused() throws Exception {
+        int producers = 4;
+        int perProducer = 50_000;
+        LaneQueue q = new LaneQueue();
+        java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+        Faults.install(p -> {
+            if (p == Faults.Point.CLAIMED && java.util.concurrent.ThreadLocalRandom.current().nextInt(100) == 0) {
+                throw new OutOfMemoryError("injected");
+            }
+        });
+        try {
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < perProducer; i++) {
+                        try {
+                            q.offer(i);
+                        } catch (OutOfMemoryError e) {
+                            refused.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            long consumed = 0;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (consumed + refused.get() < (long) producers * perProducer && System.nanoTime() < deadline) {
+                if (q.poll() != null) {
+                    consumed++;
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            while (q.poll() != null) {
+                consumed++;
+            }
+            assertThat(refused.get()).isPositive();
+            assertThat(consumed + refused.get()).isEqualTo((long) producers * perProducer);
+            assertThat(q.hasClaimed()).isFalse();
+        } finally {
+            EngineTesting.noFaults();
+        }
+    }
+
     /** A claimable element, as the lane's user tasks are. */
-    private static final class Item extends ClaimableTask {
+    private static final class Item extends ClaimedTask {
         final long value;
 
         Item(long value) {
@@ -145,13 +210,23 @@ class LaneQueueTest {
         }
 
         @Override
-        public Object owner() {
+        public boolean reportsFailure() {
+            return false;
+        }
+
+        @Override
+        public TaskOwner owner() {
             return null;
         }
 
         @Override
         public Runnable handBack(String reason) {
             return null;
+        }
+
+        @Override
+        public boolean failClosed(java.util.concurrent.RejectedExecutionException reason) {
+            return false;
         }
     }
 }

@@ -1,5 +1,7 @@
-package io.coremanager.scheduling;
+package io.coremanager.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.Constructor;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -21,27 +23,40 @@ import java.util.concurrent.Executor;
  *       and every other piece of work of that lane with it.</li>
  * </ul>
  */
-public final class VirtualThreadHook {
+final class VirtualThreadHook {
 
     private static final Constructor<?> BUILDER;
     private static final String UNAVAILABLE_REASON;
+    /** {@code VirtualThread.scheduler} and {@code VirtualThread.carrierThread}; null without the hook. */
+    private static final VarHandle SCHEDULER;
+    private static final VarHandle CARRIER;
 
     static {
         Constructor<?> builder = null;
+        VarHandle scheduler = null;
+        VarHandle carrier = null;
         String reason = null;
         try {
             Class<?> type = Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder");
             builder = type.getDeclaredConstructor(Executor.class);
             builder.setAccessible(true);
+            Class<?> virtualThread = Class.forName("java.lang.VirtualThread");
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(virtualThread, MethodHandles.lookup());
+            scheduler = lookup.findVarHandle(virtualThread, "scheduler", Executor.class);
+            carrier = lookup.findVarHandle(virtualThread, "carrierThread", Thread.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
             // InaccessibleObjectException without --add-opens; NoSuchMethodException on a JDK that
             // changed the builder.
             builder = null;
+            scheduler = null;
+            carrier = null;
             reason = "the JDK's virtual-thread builder with a custom scheduler is not reachable (" + e
                     + "); add the JVM flag --add-opens java.base/java.lang=ALL-UNNAMED "
                     + "(or =io.coremanager on the module path)";
         }
         BUILDER = builder;
+        SCHEDULER = scheduler;
+        CARRIER = carrier;
         UNAVAILABLE_REASON = reason;
     }
 
@@ -55,7 +70,7 @@ public final class VirtualThreadHook {
      * core-affine one, the JVM's pollers would inherit its lane, stay there for ever, and outlive
      * the manager. Started here first, they belong to the default scheduler.
      */
-    public static void startJdkPollersOutsideLanes() {
+    static void startJdkPollersOutsideLanes() {
         if (pollersStarted) {
             return;
         }
@@ -76,13 +91,35 @@ public final class VirtualThreadHook {
 
     private static volatile boolean pollersStarted;
 
+    /**
+     * The scheduler of {@code thread}: a lane for a core-affine virtual thread and for any virtual
+     * thread started inside one (it inherits the scheduler); null for a platform thread, or where
+     * the hook is unavailable.
+     */
+    static Executor schedulerOf(Thread thread) {
+        try {
+            return SCHEDULER != null && thread.isVirtual() ? (Executor) SCHEDULER.get(thread) : null;
+        } catch (ClassCastException e) {
+            return null; // a virtual thread of another kind (a JDK without continuations)
+        }
+    }
+
+    /** The platform thread {@code thread} is mounted on now, or null (unmounted, or no hook). */
+    static Thread carrierOf(Thread thread) {
+        try {
+            return CARRIER != null && thread.isVirtual() ? (Thread) CARRIER.getVolatile(thread) : null;
+        } catch (ClassCastException e) {
+            return null;
+        }
+    }
+
     /** Whether core-affine virtual threads can be made in this JVM. */
-    public static boolean isAvailable() {
+    static boolean isAvailable() {
         return BUILDER != null;
     }
 
     /** Why they cannot, with the flag to add; {@code null} when they can. */
-    public static String unavailableReason() {
+    static String unavailableReason() {
         return UNAVAILABLE_REASON;
     }
 
@@ -91,7 +128,7 @@ public final class VirtualThreadHook {
      *
      * @throws UnsupportedOperationException if the hook is not available
      */
-    public static Thread.Builder.OfVirtual builder(Executor scheduler) {
+    static Thread.Builder.OfVirtual builder(Executor scheduler) {
         Objects.requireNonNull(scheduler, "scheduler");
         if (BUILDER == null) {
             throw new UnsupportedOperationException(UNAVAILABLE_REASON);

@@ -1,7 +1,7 @@
-package io.coremanager.bench;
+package io.coremanager.engine;
 
+import io.coremanager.bench.BenchCpus;
 import io.coremanager.cli.bench.Pinned;
-import io.coremanager.scheduling.LaneQueue;
 import org.jctools.queues.MpscUnboundedXaddArrayQueue;
 import org.jctools.queues.atomic.MpscLinkedAtomicQueue;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
@@ -35,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  * its size, which is O(n) for some), the consumer polls. The score is the secondary metric
  * {@code polled}: elements that went through per second ({@code Ratios} reads it).
  * One producer ({@code -tg 1,1}) or more ({@code -tg 3,1}).
+ *
+ * <p>It lives in the engine's package (in this module, on the class path) because the lane's queue
+ * is package-private there: the benchmark measures the real class, not a copy.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -1,0 +1,304 @@
+package io.coremanager.engine;
+
+import io.coremanager.affinity.Affinity;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The loop of a lane: polls its queue and runs what it finds, in batches; spins, then parks, when
+ * there is nothing; leaves when the group is shut down and the lane has drained. Apart from the
+ * work it runs (Agrona's {@code AgentRunner} runs an {@code Agent} the same way): the lane is the
+ * producers' side, the tasks are the users'. One {@code Carrier} per lane; its thread changes only
+ * when the loop itself fails and a replacement takes over.
+ *
+ * <p>Failure containment, from the inside out: a user task that throws fails its future or goes
+ * to the handler; a continuation that throws (JDK 25 lets an exception thrown by a virtual
+ * thread's uncaught-exception handler escape) is reported; an interrupt never outlives the element
+ * it was meant for; if the loop itself fails (an {@code Error} outside any element), a new thread
+ * takes over the same loop, pinned again; if no thread can be started, the lane fails closed and
+ * this thread stays to drain it. See the engine overview in {@code package-info}.
+ */
+final class Carrier implements Runnable {
+
+    /** Empty polls before the carrier reads the clock: short gaps cost no clock read. */
+    private static final int QUICK_SPINS = 64;
+    /** Elements run between two publications of the statistics. */
+    private static final int BATCH = 64;
+    /** The pause between two attempts of a failed lane's loop that keeps failing. */
+    private static final long FAILED_RETRY_NANOS = 10_000_000L;
+
+    private final Lane lane;
+    /** How long an idle carrier spins before parking: 0 parks at once, {@link Long#MAX_VALUE} never parks. */
+    private final long spinNanos;
+    /** The carrier's reason to stop parking: work, or news from the group. Made once. */
+    private final BooleanSupplier workOrNews = this::workOrNews;
+    /** Whether a producer claimed a slot: the Dekker read before parking (CarrierParking). Made once. */
+    private final BooleanSupplier claimed;
+    private final CountDownLatch started = new CountDownLatch(1);
+
+    /** The thread running the loop now; written before it starts, by whoever starts it. */
+    private volatile Thread thread;
+    /** Its kernel thread id, for the pinned check; 0 where unknown. */
+    private volatile int tid;
+    /** Why the carrier is not pinned, or null when it is. Written before {@code started} counts down. */
+    private volatile String pinProblem;
+
+    Carrier(Lane lane, long spinNanos) {
+        this.lane = lane;
+        this.spinNanos = spinNanos;
+        this.claimed = lane.queue::hasClaimed;
+    }
+
+    /** Starts the first carrier thread and waits until it has pinned itself (or failed to). */
+    void start() throws InterruptedException {
+        startThread();
+        started.await();
+    }
+
+    private void startThread() {
+        lane.group().startCarrierThread(lane.name(), this, t -> {
+            thread = t;
+            lane.parking.carrier(t);
+        });
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    int tid() {
+        return tid;
+    }
+
+    String pinProblem() {
+        return pinProblem;
+    }
+
+    /** The kernel moved the carrier off its CPU (the watchdog saw it): {@code stats()} says so from now on. */
+    void movedOffCpu(String problem) {
+        pinProblem = problem;
+    }
+
+    @Override
+    public void run() {
+        tid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
+        pinProblem = lane.group().pins() ? lane.pinCurrentThread()
+                : Affinity.unsupportedReason().orElse("pinning is off for this manager");
+        LaneEvents.start(lane.cpu(), Thread.currentThread().getName(), pinProblem);
+        started.countDown();
+        try {
+            loop();
+        } catch (Throwable t) {
+            if (!replaceAfter(t)) {
+                drainFailedLane();
+            }
+            return;
+        }
+        leave();
+    }
+
+    /** The carrier's last act: idle for the watchdog, terminated for the group. */
+    private void leave() {
+        lane.counters.idle();
+        lane.markTerminated();
+        CarrierCounters.Snapshot s = lane.counters.read();
+        LaneEvents.stop(lane.cpu(), s.completed(), s.failed(), s.continuations());
+        lane.group().laneTerminated(lane);
+    }
+
+    /**
+     * Polls and runs in batches of up to {@value #BATCH}: statistics are published once per batch.
+     * The clock is read only when a busy period starts or ends (after the quick spins), so a hot
+     * lane reads it rarely.
+     */
+    private void loop() {
+        CarrierCounters c = lane.counters;
+        c.seenState = lane.group().state();
+        long busySince = System.nanoTime();
+        while (true) {
+            if (runBatch() > 0) {
+                continue;
+            }
+            c.seenState = lane.group().state();
+            if (mayLeave() && lane.queue.closeIfEmpty()) {
+                c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
+                return;
+            }
+            c.idle();
+            if (quickSpin()) {
+                continue;
+            }
+            c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
+            idle();
+            busySince = System.nanoTime();
+        }
+    }
+
+    /** Shut down (or failed), and no tracked thread left: the lane may close once its queue is empty. */
+    private boolean mayLeave() {
+        return (lane.counters.seenState != Lanes.RUNNING || lane.failure() != null) && lane.threads.live() == 0;
+    }
+
+    /** Runs up to {@value #BATCH} queued elements; how many it took from the queue. */
+    private int runBatch() {
+        int ran = 0;
+        long ok = 0;
+        long bad = 0;
+        long notRun = 0;
+        long steps = 0;
+        CarrierCounters c = lane.counters;
+        Object element;
+        try {
+            while (ran < BATCH) {
+                if (Faults.ENABLED) {
+                    Faults.at(Faults.Point.CARRIER_LOOP); // between elements: the loop's own code
+                }
+                if ((element = lane.queue.poll()) == null) {
+                    break;
+                }
+                ran++;
+                c.begin(element);
+                if (element instanceof LaneTask task) {
+                    Throwable outcome = runTask(task);
+                    if (outcome == null) {
+                        ok++;
+                    } else if (outcome == LaneTask.NOT_RUN) {
+                        notRun++;
+                    } else {
+                        bad++;
+                    }
+                } else {
+                    steps++;
+                    runContinuation((Runnable) element);
+                }
+            }
+        } finally {
+            if (ran != 0) {
+                c.publish(ok, bad, notRun, steps, 0); // even if the loop is about to fail: nothing uncounted
+            }
+        }
+        return ran;
+    }
+
+    /**
+     * Claims and runs one user task: null if it completed, {@link LaneTask#NOT_RUN} if it did not
+     * run (handed back, cancelled, or failed with the lane), else its failure.
+     */
+    private Throwable runTask(LaneTask task) {
+        RejectedExecutionException failed = lane.failure();
+        if (failed != null) {
+            if (task.claimToHandBack() && !task.failClosed(failed)) {
+                lane.report(Thread.currentThread(), new RejectedExecutionException(
+                        "task " + task + " not run: " + failed.getMessage(), failed.getCause()));
+            }
+            return LaneTask.NOT_RUN;
+        }
+        if (!task.claimToRun()) {
+            return LaneTask.NOT_RUN; // shutdownNow handed it back
+        }
+        if (task.owner().isStopping()) {
+            Thread.currentThread().interrupt(); // it starts after shutdownNow: see TaskOwner
+        }
+        Throwable outcome = task.runCatching();
+        task.finishRun();
+        Thread.interrupted(); // no interrupt leaks into the next element: see LaneTask
+        if (outcome != null && outcome != LaneTask.NOT_RUN && task.reportsFailure()) {
+            lane.report(Thread.currentThread(), outcome);
+        }
+        return outcome;
+    }
+
+    private void runContinuation(Runnable continuation) {
+        try {
+            continuation.run();
+        } catch (Throwable t) {
+            lane.report(Thread.currentThread(), t); // see the class notes
+        }
+    }
+
+    /**
+     * Work to do, news from the group, or (while shutting down) the last tracked thread gone: the
+     * carrier's reasons to stop waiting. Each has a waker that writes, then reads the parked flag.
+     */
+    private boolean workOrNews() {
+        int seen = lane.counters.seenState;
+        return lane.queue.hasPublished() || lane.group().state() != seen
+                || seen != Lanes.RUNNING && lane.threads.live() == 0;
+    }
+
+    /** A few empty polls without the clock: true if work (or news) arrived. */
+    private boolean quickSpin() {
+        for (int i = 0; i < QUICK_SPINS; i++) {
+            if (workOrNews.getAsBoolean()) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /** Spins for the idle strategy's time, then parks until work or news arrives. */
+    private void idle() {
+        if (spinNanos > 0) {
+            long deadline = System.nanoTime() + spinNanos;
+            for (int i = 1; ; i++) {
+                if (workOrNews.getAsBoolean()) {
+                    return;
+                }
+                Thread.onSpinWait();
+                if ((i & 255) == 0 && spinNanos != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+                    break;
+                }
+            }
+        }
+        lane.parking.park(workOrNews, claimed);
+    }
+
+    /**
+     * The loop itself failed (not an element: those are caught). Starts a new thread on the same
+     * loop, which pins itself again; this thread touches nothing after starting it.
+     *
+     * @return false if no new thread could be started: the lane has failed closed
+     */
+    private boolean replaceAfter(Throwable failure) {
+        lane.countReplacement();
+        lane.counters.idle();
+        lane.report(Thread.currentThread(), failure);
+        lane.group().warnOnce("replaced-" + lane.cpu(), "the carrier of cpu " + lane.cpu() + " failed (" + failure
+                + "); a new carrier takes over its queue");
+        try {
+            startThread();
+            return true;
+        } catch (Throwable cannotStart) {
+            RejectedExecutionException reason = new RejectedExecutionException("cpu " + lane.cpu()
+                    + "'s lane failed and accepts no more work: its carrier's loop failed (" + failure
+                    + ") and no new carrier could be started (" + cannotStart + ")", failure);
+            reason.addSuppressed(cannotStart);
+            lane.failClosed(reason);
+            return false;
+        }
+    }
+
+    /**
+     * This thread stays the carrier of a failed lane: it fails the user tasks still queued, runs the
+     * continuations of the lane's virtual threads until they end, then leaves. A loop that keeps
+     * failing is retried after a pause, so it cannot spin.
+     */
+    private void drainFailedLane() {
+        thread = Thread.currentThread();
+        lane.parking.carrier(thread);
+        while (true) {
+            try {
+                loop();
+                leave();
+                return;
+            } catch (Throwable again) {
+                lane.report(Thread.currentThread(), again);
+                LockSupport.parkNanos(FAILED_RETRY_NANOS);
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+/**
+ * The engine behind {@link io.coremanager.CoreManager}: lanes (a queue and a pinned carrier each),
+ * their tasks, their virtual threads, their watchdog. Not exported by the module, and
+ * package-private but for its one door, {@link io.coremanager.engine.Lanes}. Uses
+ * {@link io.coremanager.affinity.Affinity} to pin carriers and the public values of
+ * {@link io.coremanager} ({@code CpuSet}, {@code LaneStats}); knows nothing of topology.
+ *
+ * <h2>Implementation overview</h2>
+ *
+ * <p><b>Who is who.</b> {@code Lanes} is a group of lanes with one run state. A {@code Lane} is one
+ * CPU seen from the producers: its {@code LaneQueue} (many producers, one consumer, failure-atomic),
+ * the wake-up of its carrier ({@code CarrierParking}), its tracked virtual threads
+ * ({@code LaneThreads}) and the scheduler of those threads. The {@code Carrier} is the loop that
+ * consumes the queue on a platform thread pinned to the CPU; {@code CarrierCounters} is what only it
+ * writes. User work is a {@code LaneTask} ({@code ExecutedTask}, {@code SubmittedTask}, the views'
+ * tasks); a virtual thread's step is a plain {@code Runnable} continuation handed over by the JDK.
+ * {@code LaneExecutorService} is the {@code executor(cpu)} view; {@code StallWatchdog} watches the
+ * carriers; {@code LateCarrier} runs what arrives after a lane closed.
+ *
+ * <p><b>Park and wake.</b> A producer claims a queue slot (a CAS on the producer index: a full
+ * fence), publishes, then reads the carrier's parked flag and unparks it only if it is parked, by
+ * one CAS, so one producer of many pays the system call and a hot lane costs producers none. The
+ * carrier announces it parks (a volatile write), then reads the producer index: one of the two sees
+ * the other ({@code CarrierParking}). News from the group (a state change, the last tracked thread
+ * ending during shutdown) wakes the carrier the same way: write, then read the flag. A parked
+ * carrier clears its interrupt status (a stray interrupt would make {@code park} return at once for
+ * ever) and never parks longer than a second (a waker that failed after its CAS cannot leave it
+ * asleep with work queued).
+ *
+ * <p><b>Termination.</b> The group's state only rises, RUNNING → SHUTDOWN → STOP, by CAS, and each
+ * change wakes every carrier. A carrier leaves when the state is not RUNNING (or its lane failed),
+ * no tracked virtual thread of the lane is alive, and its queue closes, which succeeds only when it
+ * is empty. A thread counts itself live before the group's state is read ({@code LaneThreads}), so
+ * the carrier never leaves while one is starting. A producer that passed the state check and finds
+ * the queue closed is rejected cleanly: its offer published nothing. The group terminates when its
+ * last carrier leaves. {@code close()} from the group's own work (a carrier, or any virtual thread
+ * whose scheduler is one of its lanes) does not wait.
+ *
+ * <p><b>Hand-back and interrupts on {@code shutdownNow}.</b> Every user task has one claim state,
+ * changed by CAS: the carrier claims it to run it, {@code shutdownNow} (of the group or of a view)
+ * claims queued ones to hand them back, a failing lane claims them to fail them; one claim wins.
+ * Interrupting a running task goes through the same state (RUNNING → INTERRUPTING → INTERRUPTED),
+ * and the carrier, after the task, either ends it by CAS or waits for the interrupter in flight, then
+ * clears its interrupt status: an interrupt lands only while its task runs and never leaks into the
+ * next element ({@code LaneTask}). The carrier publishes the element it runs before it claims it; an
+ * interrupter writes its own stop flag before it reads that element, and the carrier reads the flag
+ * after its claim: so a task that the hand-back walk missed because the carrier had already taken it
+ * either is interrupted or starts interrupted.
+ *
+ * <p><b>The late carrier.</b> A continuation arriving after the lane's queue closed (a virtual thread
+ * the group does not track: started with {@code Thread.ofVirtual()} inside a tracked one and parked
+ * at close, or made by the thread factory before close and started after) runs on a temporary
+ * carrier pinned to the same CPU, one per lane at a time, which leaves after a second without work:
+ * never lost, never thrown back at the waker, unless the late carrier itself cannot be started, in
+ * which case nothing stays queued and the JDK retries the wake-up.
+ *
+ * <p><b>Failure containment.</b> The queue is failure-atomic: an offer that throws has claimed
+ * nothing (everything that can fail comes before the claim), or its claimed slot is filled with a
+ * marker the consumer skips. A producer that has published does not throw. Tasks and continuations
+ * that throw are reported and the carrier goes on. If the loop itself fails, a replacement thread
+ * runs the same loop, pinned again; if none can be created, the lane fails closed: it rejects user
+ * work with the reason, fails the queued futures with it, reports it, and its last carrier stays to
+ * run the continuations of its virtual threads until they end. Every carrier and late carrier
+ * inherits nothing from the thread that happens to start it (no inheritable thread-locals; the
+ * builder's context class loader).
+ *
+ * <p><b>Statistics.</b> The carrier publishes its counters once per batch under a sequence lock, so a
+ * snapshot is one batch boundary; user tasks are counted as submitted before they are queued, and
+ * read after the carrier's counters, so a snapshot never shows more finished than accepted.
+ *
+ * <p><b>Test seams.</b> {@code Faults}: the points where the fault-injection tests throw, folded away
+ * unless the JVM runs with {@code -Dio.coremanager.engine.faults=true}.
+ */
+package io.coremanager.engine;
