@@ -1,6 +1,6 @@
 package io.coremanager.bench;
 
-import io.coremanager.cli.bench.Pinned;
+import io.coremanager.bench.harness.Pinned;
 import io.coremanager.scheduling.LaneQueue;
 import org.jctools.queues.MpscUnboundedXaddArrayQueue;
 import org.jctools.queues.atomic.MpscLinkedAtomicQueue;
