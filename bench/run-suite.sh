@@ -9,7 +9,9 @@
 # the JMH suite or only the rest (idle cost, CLI bench, core to core), to fit a time limit.
 #
 # Needs bench/target/benchmarks.jar and cli/target/coremanager.jar (./run-tests or
-# mvn -DskipTests package builds them), or BENCH_JAR and CLI_JAR pointing at copies.
+# mvn -DskipTests package builds them), or BENCH_JAR and CLI_JAR pointing at copies. The benchmarks
+# jar does not hold the CLI (both use the bench-harness module): PARTS=jmh without the CLI jar runs,
+# but machine.txt then lacks the topology.
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$here")"
@@ -29,10 +31,18 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   iterations=(-wi 2 -i 4 -w 1 -r 1)
 fi
-ncpu=$("$JAVA" "${flags[@]}" -cp "$cli_jar" io.coremanager.cli.Main topology --json | grep -o '"allowed": "[^"]*"' | head -1 | sed 's/.*: "//; s/"//')
+cli() { "$JAVA" "${flags[@]}" -cp "$cli_jar" io.coremanager.cli.Main "$@"; }
+if cli --version >/dev/null 2>&1; then
+  ncpu=$(cli topology --json | grep -o '"allowed": "[^"]*"' | head -1 | sed 's/.*: "//; s/"//')
+else
+  ncpu="?"
+  echo "no CLI in $cli_jar: the topology is left out (set CLI_JAR to cli/target/coremanager.jar)" >&2
+fi
 usable=$(nproc)
 echo "java: $("$JAVA" -version 2>&1 | head -1); cpus: $ncpu ($usable usable)" | tee "$out/machine.txt"
-"$JAVA" "${flags[@]}" -cp "$cli_jar" io.coremanager.cli.Main topology | tee -a "$out/machine.txt"
+if [ "$ncpu" != "?" ]; then
+  cli topology | tee -a "$out/machine.txt"
+fi
 uname -a >> "$out/machine.txt"
 grep -m1 'model name' /proc/cpuinfo >> "$out/machine.txt" || true
 

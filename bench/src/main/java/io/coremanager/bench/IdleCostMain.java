@@ -2,7 +2,7 @@ package io.coremanager.bench;
 
 import io.coremanager.CpuSet;
 import io.coremanager.IdleStrategy;
-import io.coremanager.cli.bench.IdleCost;
+import io.coremanager.bench.harness.IdleCost;
 
 import java.util.List;
 

@@ -3,7 +3,7 @@ package io.coremanager.bench;
 import io.coremanager.CoreManager;
 import io.coremanager.CpuSet;
 import io.coremanager.IdleStrategy;
-import io.coremanager.cli.bench.Contenders;
+import io.coremanager.bench.harness.Contenders;
 import io.coremanager.topology.Cache;
 import io.coremanager.topology.CpuTopology;
 import org.openjdk.jmh.annotations.Benchmark;

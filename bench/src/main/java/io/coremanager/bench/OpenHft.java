@@ -1,7 +1,7 @@
 package io.coremanager.bench;
 
-import io.coremanager.cli.bench.Contender;
-import io.coremanager.cli.bench.Contenders;
+import io.coremanager.bench.harness.Contender;
+import io.coremanager.bench.harness.Contenders;
 import net.openhft.affinity.AffinityLock;
 
 import java.util.concurrent.Executors;

@@ -1,7 +1,7 @@
 package io.coremanager.bench;
 
-import io.coremanager.cli.bench.Contender;
-import io.coremanager.cli.bench.Pinned;
+import io.coremanager.bench.harness.Contender;
+import io.coremanager.bench.harness.Pinned;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

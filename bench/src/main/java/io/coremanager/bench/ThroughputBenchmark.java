@@ -1,9 +1,9 @@
 package io.coremanager.bench;
 
 import io.coremanager.CpuSet;
-import io.coremanager.cli.bench.Contender;
-import io.coremanager.cli.bench.Pinned;
-import io.coremanager.cli.bench.Throughput.Counter;
+import io.coremanager.bench.harness.Contender;
+import io.coremanager.bench.harness.Pinned;
+import io.coremanager.bench.harness.Throughput.Counter;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

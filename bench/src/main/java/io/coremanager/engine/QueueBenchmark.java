@@ -1,7 +1,7 @@
 package io.coremanager.engine;
 
 import io.coremanager.bench.BenchCpus;
-import io.coremanager.cli.bench.Pinned;
+import io.coremanager.bench.harness.Pinned;
 import org.jctools.queues.MpscUnboundedXaddArrayQueue;
 import org.jctools.queues.atomic.MpscLinkedAtomicQueue;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;

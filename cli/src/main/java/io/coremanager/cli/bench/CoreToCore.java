@@ -1,6 +1,9 @@
 package io.coremanager.cli.bench;
 
 import io.coremanager.CpuSet;
+import io.coremanager.bench.harness.Floor;
+import io.coremanager.bench.harness.Pinned;
+import io.coremanager.bench.harness.Sampler;
 
 import javax.imageio.ImageIO;
 import java.awt.Color;

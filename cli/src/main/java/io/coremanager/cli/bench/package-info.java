@@ -1,9 +1,7 @@
 /**
- * The benchmark harness shared by {@code coremanager bench} and the JMH suite of the
- * {@code bench} module: the contenders (CoreManager with each idle strategy, a pinned
- * {@code ThreadPoolExecutor}, {@code ForkJoinPool}, the JDK's default virtual threads, and the
- * floor: two pinned threads bouncing one cache line), and the measurements (round trip,
- * throughput, virtual threads, core-to-core latency, idle cost).
+ * {@code coremanager bench c2c}: the core-to-core latency matrix, as text and as a PNG. The
+ * contenders and the other measurements of {@code coremanager bench} are in
+ * {@code io.coremanager.bench.harness} (the {@code bench-harness} module), shared with the JMH suite.
  *
  * <p>Timing claims live here and in the JMH suite, never in unit tests.
  */

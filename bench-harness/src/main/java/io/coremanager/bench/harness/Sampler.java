@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import java.util.concurrent.TimeUnit;
 
@@ -13,6 +13,11 @@ public final class Sampler {
     /** One operation of the thing measured. */
     @FunctionalInterface
     public interface Op {
+        /**
+         * Runs the operation once.
+         *
+         * @throws Exception if the operation fails: the sampling stops and rethrows it
+         */
         void run() throws Exception;
     }
 
@@ -21,7 +26,16 @@ public final class Sampler {
     private Sampler() {
     }
 
-    /** Samples {@code op} for {@code measure} after {@code warmup}; {@code progress} is told the fraction done. */
+    /**
+     * Samples {@code op} for {@code measureMillis} after {@code warmupMillis}, on the calling thread.
+     *
+     * @param op the operation measured
+     * @param warmupMillis how long to run {@code op} before measuring, in milliseconds
+     * @param measureMillis how long to measure, in milliseconds
+     * @param progress told the fraction of the measurement done
+     * @return the per-operation times
+     * @throws Exception what {@code op} threw
+     */
     public static Stats sample(Op op, long warmupMillis, long measureMillis, Progress progress) throws Exception {
         long warmupEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
         long ops = 0;
@@ -57,6 +71,11 @@ public final class Sampler {
     /** Told how far a measurement has come. */
     @FunctionalInterface
     public interface Progress {
+        /**
+         * Hears how far the measurement has come.
+         *
+         * @param done the fraction done, from 0 to 1
+         */
         void fraction(double done);
 
         /** Says nothing. */

@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -30,6 +30,11 @@ public final class Floor implements AutoCloseable {
     private volatile boolean stop;
     private final Thread responder;
 
+    /**
+     * Starts the responder, a daemon platform thread pinned to {@code responderCpu}.
+     *
+     * @param responderCpu the CPU the responder spins on
+     */
     public Floor(int responderCpu) {
         responder = Pinned.factory(responderCpu, "bench-floor-" + responderCpu).newThread(this::respond);
         responder.start();
@@ -48,7 +53,7 @@ public final class Floor implements AutoCloseable {
         }
     }
 
-    /** One round trip. */
+    /** One round trip: makes the counter odd and spins until the responder makes it even. */
     public void roundTrip() {
         long next = (long) VALUE.getAcquire(this) + 1;
         VALUE.setRelease(this, next);
@@ -57,6 +62,11 @@ public final class Floor implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the responder and waits for it.
+     *
+     * @throws InterruptedException if interrupted while waiting
+     */
     @Override
     public void close() throws InterruptedException {
         stop = true;

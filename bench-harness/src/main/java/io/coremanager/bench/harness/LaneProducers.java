@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import io.coremanager.CoreManager;
 
@@ -22,6 +22,15 @@ public final class LaneProducers {
     /**
      * Runs producers on {@code producerCpus}, each sending round-robin to the {@code targetCpus}
      * other than its own (all of them if that leaves none).
+     *
+     * @param cores the manager whose lanes produce and run the tasks; it has every CPU named here
+     * @param producerCpus the lanes whose virtual threads produce
+     * @param targetCpus the lanes the tasks go to
+     * @param warmupMillis how long to run before measuring, in milliseconds
+     * @param measureMillis how long to measure, in milliseconds
+     * @param progress told the fraction of the measurement done
+     * @return the rate of completed tasks, all producers and targets together
+     * @throws Exception if interrupted, or a producer cannot be started or joined
      */
     public static Rate run(CoreManager cores, int[] producerCpus, int[] targetCpus, long warmupMillis, long measureMillis,
                            Sampler.Progress progress) throws Exception {

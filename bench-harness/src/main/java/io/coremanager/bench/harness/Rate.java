@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import java.util.Arrays;
 
@@ -20,7 +20,12 @@ public record Rate(double median, double p1, long total) {
         return new Rate(sorted[count / 2], sorted[Math.max(0, (int) Math.ceil(0.01 * count) - 1)], total);
     }
 
-    /** {@code 12.3 M/s}, {@code 456 k/s}. */
+    /**
+     * A rate for tables: {@code 12.30 M/s}, {@code 456.0 k/s}.
+     *
+     * @param perSecond tasks per second
+     * @return the rate with its unit, or {@code -} for NaN
+     */
     public static String format(double perSecond) {
         if (Double.isNaN(perSecond)) {
             return "-";

@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

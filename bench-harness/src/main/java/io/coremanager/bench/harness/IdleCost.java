@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import io.coremanager.CoreManager;
 import io.coremanager.CpuSet;
@@ -16,7 +16,16 @@ public final class IdleCost {
     private IdleCost() {
     }
 
-    /** The idle cost of a manager of {@code cpus} with {@code idle}, in percent of one CPU per lane. */
+    /**
+     * The idle cost of a manager of {@code cpus} with {@code idle}, in percent of one CPU per lane.
+     * Takes about twice {@code millis}: once without the manager, once with it.
+     *
+     * @param cpus the CPUs of the manager's lanes
+     * @param idle what the lanes do when they run out of work
+     * @param millis how long each of the two periods lasts, in milliseconds
+     * @return the extra CPU time per lane, in percent of one CPU (0 if the manager cost nothing)
+     * @throws InterruptedException if interrupted while waiting out a period
+     */
     public static double percentPerLane(CpuSet cpus, IdleStrategy idle, long millis) throws InterruptedException {
         double baseline = cpuNanosOver(millis);
         try (CoreManager cores = Contenders.manager(cpus, idle)) {

@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import io.coremanager.CoreManager;
 
@@ -17,7 +17,18 @@ public final class VirtualThreadBench {
     private VirtualThreadBench() {
     }
 
-    /** Start and join, from the calling thread. {@code cores == null}: the default scheduler. */
+    /**
+     * Start and join a virtual thread that does nothing, from the calling thread.
+     *
+     * @param cores the manager whose lane runs the virtual threads, or {@code null} for the JDK's
+     *              default scheduler
+     * @param cpu the lane's CPU (ignored when {@code cores} is {@code null})
+     * @param warmupMillis how long to run before measuring, in milliseconds
+     * @param measureMillis how long to measure, in milliseconds
+     * @param progress told the fraction of the measurement done
+     * @return the time per start and join
+     * @throws Exception if interrupted while joining
+     */
     public static Stats startJoin(CoreManager cores, int cpu, long warmupMillis, long measureMillis,
                                   Sampler.Progress progress) throws Exception {
         Sampler.Op op = cores == null
@@ -26,7 +37,18 @@ public final class VirtualThreadBench {
         return Sampler.sample(op, warmupMillis, measureMillis, progress);
     }
 
-    /** Ping-pong between two virtual threads; one exchange (there and back) per operation. */
+    /**
+     * Ping-pong between two virtual threads; one exchange (there and back) per operation.
+     *
+     * @param cores the manager whose lane runs both virtual threads, or {@code null} for the JDK's
+     *              default scheduler
+     * @param cpu the lane's CPU (ignored when {@code cores} is {@code null})
+     * @param warmupMillis how long to run before measuring, in milliseconds
+     * @param measureMillis how long to measure, in milliseconds
+     * @param progress told the fraction of the measurement done
+     * @return the time per exchange
+     * @throws Exception if interrupted, or an {@code ExecutionException} if the sampling failed
+     */
     public static Stats pingPong(CoreManager cores, int cpu, long warmupMillis, long measureMillis,
                                  Sampler.Progress progress) throws Exception {
         Turn turn = new Turn();

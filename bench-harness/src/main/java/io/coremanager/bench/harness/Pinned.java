@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import io.coremanager.affinity.Affinity;
 
@@ -13,7 +13,15 @@ public final class Pinned {
     private Pinned() {
     }
 
-    /** Runs {@code body} on a new platform thread pinned to {@code cpu} and returns its result. */
+    /**
+     * Runs {@code body} on a new platform thread pinned to {@code cpu} and returns its result.
+     *
+     * @param <T> the result's type
+     * @param cpu the CPU to pin the thread to
+     * @param body what the thread runs
+     * @return what {@code body} returned
+     * @throws Exception what {@code body} threw, or an interruption while waiting for it
+     */
     public static <T> T call(int cpu, Callable<T> body) throws Exception {
         FutureTask<T> task = new FutureTask<>(() -> {
             pin(cpu);
@@ -32,7 +40,13 @@ public final class Pinned {
         }
     }
 
-    /** A factory of daemon threads that pin themselves to {@code cpu} before running. */
+    /**
+     * A factory of daemon threads that pin themselves to {@code cpu} before running.
+     *
+     * @param cpu the CPU each thread pins itself to
+     * @param name the name of each thread
+     * @return the factory; its threads are unstarted
+     */
     public static ThreadFactory factory(int cpu, String name) {
         return task -> Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
             pin(cpu);
@@ -40,7 +54,11 @@ public final class Pinned {
         });
     }
 
-    /** Pins the calling thread where the platform allows; benchmarks still run (unpinned) elsewhere. */
+    /**
+     * Pins the calling thread where the platform allows; benchmarks still run (unpinned) elsewhere.
+     *
+     * @param cpu the CPU to pin the calling thread to
+     */
     public static void pin(int cpu) {
         if (Affinity.isSupported()) {
             Affinity.pin(cpu);

@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import io.coremanager.CoreManager;
 import io.coremanager.CpuSet;
@@ -7,6 +7,7 @@ import io.coremanager.topology.CpuTopology;
 
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,6 +19,8 @@ public final class Contenders {
 
     /** CoreManager with its default idle strategy: the reference for the ratios. */
     public static final String COREMANAGER = "coremanager-spinThenPark";
+
+    /** The floor: a pinned thread bouncing one cache line, or a spinning ring for hand-offs. */
     public static final String FLOOR = "floor";
 
     /** Every contender the CLI knows, in table order (the JMH suite adds OpenHFT). */
@@ -30,7 +33,14 @@ public final class Contenders {
     private Contenders() {
     }
 
-    /** The contender {@code name} on {@code targetCpu}, started. */
+    /**
+     * The contender {@code name} on {@code targetCpu}, started.
+     *
+     * @param name one of {@link #ALL}
+     * @param targetCpu the CPU the contender runs tasks on
+     * @return the contender, started; the caller closes it
+     * @throws IllegalArgumentException if {@code name} is not one of {@link #ALL}
+     */
     public static Contender create(String name, int targetCpu) {
         return switch (name) {
             case COREMANAGER -> coreManager(name, IdleStrategy.spinThenPark(), targetCpu);
@@ -44,18 +54,16 @@ public final class Contenders {
         };
     }
 
-    /** A CoreManager of the given CPUs with an idle strategy, for benchmarks that span lanes. */
+    /**
+     * A CoreManager of the given CPUs with an idle strategy, for benchmarks that span lanes.
+     *
+     * @param cpus the CPUs of its lanes
+     * @param idle what its lanes do when they run out of work
+     * @return the manager, built; the caller closes it
+     */
     public static CoreManager manager(CpuSet cpus, IdleStrategy idle) {
         return CoreManager.builder().cpus(cpus).idleStrategy(idle).threadNamePrefix("bench-cpu-")
                 .topology(CpuTopology.current()).build();
-    }
-
-    static IdleStrategy idleOf(String name) {
-        return switch (name) {
-            case "coremanager-park" -> IdleStrategy.park();
-            case "coremanager-busySpin" -> IdleStrategy.busySpin();
-            default -> IdleStrategy.spinThenPark();
-        };
     }
 
     private static Contender coreManager(String name, IdleStrategy idle, int cpu) {
@@ -101,8 +109,15 @@ public final class Contenders {
         return executorContender("forkjoinpool-pinned", pool);
     }
 
-    /** A contender over any {@code ExecutorService}: for peers such as OpenHFT's factory in the JMH suite. */
-    public static Contender executorContender(String name, java.util.concurrent.ExecutorService pool) {
+    /**
+     * A contender over any {@code ExecutorService}: for peers such as OpenHFT's factory in the JMH
+     * suite. Closing it shuts the pool down and waits up to 10 seconds for it.
+     *
+     * @param name the name in tables
+     * @param pool the executor that runs the tasks, already set up to run them on the target CPU
+     * @return the contender
+     */
+    public static Contender executorContender(String name, ExecutorService pool) {
         return new Contender() {
             @Override
             public String name() {

@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import java.util.Arrays;
 
@@ -12,8 +12,8 @@ import java.util.Arrays;
  */
 public record Stats(double median, double p99, double mean, long operations) {
 
-    /** From samples of per-operation times (each the mean of one batch); sorts {@code perOp}. */
-    public static Stats of(double[] perOp, int count, long operations) {
+    /** From the first {@code count} samples of per-operation times (each the mean of one batch). */
+    static Stats of(double[] perOp, int count, long operations) {
         double[] sorted = Arrays.copyOf(perOp, count);
         Arrays.sort(sorted);
         double sum = 0;
@@ -31,7 +31,12 @@ public record Stats(double median, double p99, double mean, long operations) {
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
     }
 
-    /** {@code 123 ns}, {@code 4.56 µs}, {@code 7.89 ms}. */
+    /**
+     * A time for tables: {@code 123 ns}, {@code 4.56 µs}, {@code 7.89 ms}.
+     *
+     * @param nanos the time in nanoseconds
+     * @return the time with its unit, or {@code -} for NaN
+     */
     public static String time(double nanos) {
         if (Double.isNaN(nanos)) {
             return "-";

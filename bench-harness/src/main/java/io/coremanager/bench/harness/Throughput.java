@@ -1,4 +1,4 @@
-package io.coremanager.cli.bench;
+package io.coremanager.bench.harness;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -39,12 +39,21 @@ public final class Throughput {
         @SuppressWarnings("unused")
         private long q1, q2, q3, q4, q5, q6, q7;
 
+        /** A counter at zero. */
+        public Counter() {
+        }
+
+        /** Counts one task: the task a producer hands off. */
         @Override
         public void run() {
             DONE.getAndAdd(this, 1L); // atomic: default virtual threads may run two at once
         }
 
-        /** Tasks that ran. */
+        /**
+         * Tasks that ran.
+         *
+         * @return how many times {@link #run()} has run
+         */
         public long done() {
             return done;
         }
@@ -54,6 +63,16 @@ public final class Throughput {
      * Runs producers on {@code producerCpus}; producer i sends round-robin to the targets other than
      * its own CPU (all targets if that leaves none). {@code contenders[t]} serves
      * {@code targetCpus[t]}.
+     *
+     * @param contenders the contender serving each target, in the order of {@code targetCpus}
+     * @param targetCpus the CPUs the tasks go to
+     * @param producerCpus the CPUs of the producers, one pinned platform thread each
+     * @param warmupMillis how long to run before measuring, in milliseconds
+     * @param measureMillis how long to measure, in milliseconds
+     * @param progress told the fraction of the measurement done
+     * @return the rate of completed tasks, all producers and targets together
+     * @throws Exception if interrupted while measuring or joining the producers
+     * @throws IllegalStateException if a producer failed; the cause is its failure
      */
     public static Rate run(Contender[] contenders, int[] targetCpus, int[] producerCpus, long warmupMillis,
                            long measureMillis, Sampler.Progress progress) throws Exception {
