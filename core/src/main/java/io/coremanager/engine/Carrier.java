@@ -217,6 +217,7 @@ final class Carrier implements Runnable {
         } catch (Throwable t) {
             lane.report(Thread.currentThread(), t); // see the class notes
         }
+        Thread.interrupted(); // an interrupt of the carrier thread itself means nothing to the next element
     }
 
     /**
@@ -240,8 +241,17 @@ final class Carrier implements Runnable {
         return false;
     }
 
-    /** Spins for the idle strategy's time, then parks until work or news arrives. */
+    /**
+     * Spins for the idle strategy's time, then parks until work or news arrives. An interrupt that
+     * reached the carrier while it waited (a stray one) is dropped on the way out, so the next task
+     * does not start interrupted.
+     */
     private void idle() {
+        waitForWorkOrNews();
+        Thread.interrupted();
+    }
+
+    private void waitForWorkOrNews() {
         if (spinNanos > 0) {
             long deadline = System.nanoTime() + spinNanos;
             for (int i = 1; ; i++) {
