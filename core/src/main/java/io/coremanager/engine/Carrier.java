@@ -84,11 +84,16 @@ final class Carrier implements Runnable {
 
     @Override
     public void run() {
-        tid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
-        pinProblem = lane.group().pins() ? lane.pinCurrentThread()
-                : Affinity.unsupportedReason().orElse("pinning is off for this manager");
-        LaneEvents.start(lane.cpu(), Thread.currentThread().getName(), pinProblem);
-        started.countDown();
+        try {
+            tid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
+            pinProblem = lane.group().pins() ? lane.pinCurrentThread()
+                    : Affinity.unsupportedReason().orElse("pinning is off for this manager");
+            LaneEvents.start(lane.cpu(), Thread.currentThread().getName(), pinProblem);
+        } catch (Throwable t) {
+            pinProblem = "the carrier could not pin itself: " + t; // the loop still runs, unpinned
+        } finally {
+            started.countDown(); // whatever happened, start() must not wait for ever
+        }
         try {
             loop();
         } catch (Throwable t) {

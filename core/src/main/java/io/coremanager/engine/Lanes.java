@@ -132,20 +132,37 @@ public final class Lanes implements TaskOwner {
     public static Lanes start(Config config) {
         VirtualThreadHook.startJdkPollersOutsideLanes();
         Lanes group = new Lanes(config);
+        int started = 0;
         try {
             for (Lane lane : group.lanes) {
                 lane.carrier().start();
+                started++;
             }
         } catch (InterruptedException e) {
-            group.shutdownNow();
+            group.abandonStart(started);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the lanes", e);
+        } catch (Throwable e) {
+            group.abandonStart(started);
+            throw e; // e.g. an OutOfMemoryError: unable to create native thread
         }
         if (config.stallThresholdNanos() > 0) {
             group.startCarrierThread(config.namePrefix() + "watchdog",
                     new StallWatchdog(group, group.lanes, config.stallThresholdNanos(), config.interruptStalled()));
         }
         return group;
+    }
+
+    /**
+     * Start failed after {@code started} carriers: the lanes never started count as terminated
+     * (nothing runs there, nothing was accepted), and the started ones are stopped.
+     */
+    private void abandonStart(int started) {
+        for (int i = started; i < lanes.size(); i++) {
+            lanes.get(i).markTerminated();
+            terminated.countDown();
+        }
+        shutdownNow();
     }
 
     // ---------------------------------------------------------------- work

@@ -249,6 +249,25 @@ class EngineFaultTest {
         return Long.parseLong(line.split(" ")[0]);
     }
 
+    @Test
+    void aCarrierThatCannotStartFailsTheStartAndStopsTheLanesAlreadyStarted() throws Exception {
+        io.coremanager.CpuSet cpus = io.coremanager.affinity.Affinity.isSupported()
+                ? io.coremanager.affinity.Affinity.get() : io.coremanager.CpuSet.of(0, 1);
+        AtomicInteger starts = new AtomicInteger();
+        List<Thread> before = new ArrayList<>(Thread.getAllStackTraces().keySet());
+        Faults.install(p -> {
+            if (p == Faults.Point.CARRIER_START && starts.incrementAndGet() == cpus.size()) {
+                throw new OutOfMemoryError("unable to create native thread: injected");
+            }
+        });
+        assertThatThrownBy(() -> Lanes.start(new Lanes.Config(cpus, "start-fault-", 0,
+                io.coremanager.affinity.Affinity.isSupported(), true, null, 0, 0, false)))
+                .isInstanceOf(OutOfMemoryError.class);
+        EngineTesting.noFaults();
+        await("the carriers that did start leave", () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t)).noneMatch(t -> t.getName().startsWith("start-fault-")));
+    }
+
     private static boolean closeAndWait(Lanes group) throws InterruptedException {
         group.shutdown();
         return group.awaitTermination(TimeUnit.SECONDS.toNanos(30));
