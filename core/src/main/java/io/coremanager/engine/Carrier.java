@@ -109,9 +109,12 @@ final class Carrier implements Runnable {
     private void leave() {
         lane.counters.idle();
         lane.markTerminated();
-        CarrierCounters.Snapshot s = lane.counters.read();
-        LaneEvents.stop(lane.cpu(), s.completed(), s.failed(), s.continuations());
-        lane.group().laneTerminated(lane);
+        try {
+            CarrierCounters.Snapshot s = lane.counters.read();
+            LaneEvents.stop(lane.cpu(), s.completed(), s.failed(), s.continuations());
+        } finally {
+            lane.group().laneTerminated(lane); // whatever the event did: close() waits for this
+        }
     }
 
     /**
@@ -201,6 +204,7 @@ final class Carrier implements Runnable {
             }
             return LaneTask.NOT_RUN;
         }
+        Thread.interrupted(); // a stray interrupt (one that came while the carrier spun) is no task's
         if (!task.claimToRun()) {
             return LaneTask.NOT_RUN; // shutdownNow handed it back
         }
@@ -281,20 +285,28 @@ final class Carrier implements Runnable {
     private boolean replaceAfter(Throwable failure) {
         lane.countReplacement();
         lane.counters.idle();
-        lane.report(Thread.currentThread(), failure);
-        lane.group().warnOnce("replaced-" + lane.cpu(), "the carrier of cpu " + lane.cpu() + " failed (" + failure
-                + "); a new carrier takes over its queue");
+        boolean replaced;
         try {
-            startThread();
-            return true;
+            startThread(); // first: nothing that reports (user code, a logger) may stand in its way
+            replaced = true;
         } catch (Throwable cannotStart) {
             RejectedExecutionException reason = new RejectedExecutionException("cpu " + lane.cpu()
                     + "'s lane failed and accepts no more work: its carrier's loop failed (" + failure
                     + ") and no new carrier could be started (" + cannotStart + ")", failure);
             reason.addSuppressed(cannotStart);
             lane.failClosed(reason);
-            return false;
+            replaced = false;
         }
+        lane.report(Thread.currentThread(), failure); // never throws
+        if (replaced) {
+            try {
+                lane.group().warnOnce("replaced-" + lane.cpu(), "the carrier of cpu " + lane.cpu() + " failed ("
+                        + failure + "); a new carrier takes over its queue");
+            } catch (Throwable t) {
+                // The replacement runs; a warning that cannot be logged changes nothing.
+            }
+        }
+        return replaced;
     }
 
     /**
@@ -311,7 +323,7 @@ final class Carrier implements Runnable {
                 leave();
                 return;
             } catch (Throwable again) {
-                lane.report(Thread.currentThread(), again);
+                lane.report(Thread.currentThread(), again); // never throws
                 LockSupport.parkNanos(FAILED_RETRY_NANOS);
             }
         }

@@ -44,8 +44,8 @@ final class CarrierCounters extends CarrierCountersFields {
 
     /** The carrier begins {@code element}. */
     void begin(Object element) {
-        RUNNING.setOpaque(this, element);
         RUN_SEQ.setOpaque(this, runSeq + 1);
+        RUNNING.setRelease(this, element); // after the sequence: see running()
     }
 
     /** The carrier waits for work. */
@@ -58,9 +58,13 @@ final class CarrierCounters extends CarrierCountersFields {
         return (long) RUN_SEQ.getOpaque(this);
     }
 
-    /** The element the carrier runs now, or null while it waits. */
+    /**
+     * The element the carrier runs now, or null while it waits. An acquire read, paired with
+     * {@link #begin}'s release: a reader that reads this first, then {@link #runSeq()}, never sees a
+     * new element with an old sequence (it would take the old element's time for the new one's).
+     */
     Object running() {
-        return RUNNING.getOpaque(this);
+        return RUNNING.getAcquire(this);
     }
 
     /**
@@ -110,7 +114,7 @@ abstract class CarrierCountersFields extends CarrierCountersPad {
     long completed;
     /** User tasks that ran and threw. */
     long failed;
-    /** Submitted tasks whose future was cancelled before they started: never run. */
+    /** User tasks that never ran: cancelled before they started, handed back, or failed with their lane. */
     long cancelled;
     /** Virtual-thread continuations run. */
     long continuations;

@@ -182,10 +182,14 @@ final class Lane implements Executor {
      * finds queued; it goes on running continuations until its tracked threads end.
      */
     void failClosed(RejectedExecutionException reason) {
-        failure = reason;
-        LaneEvents.rejection(cpu, reason.getMessage());
-        report(Thread.currentThread(), reason);
-        group.warnOnce("failed-" + cpu, reason.getMessage());
+        failure = reason; // first: from here on producers are refused, whatever the reports do
+        try {
+            LaneEvents.rejection(cpu, reason.getMessage());
+            group.warnOnce("failed-" + cpu, reason.getMessage());
+        } catch (Throwable t) {
+            // The lane has failed closed; a report that fails changes nothing.
+        }
+        report(Thread.currentThread(), reason); // never throws
     }
 
     RejectedExecutionException failure() {

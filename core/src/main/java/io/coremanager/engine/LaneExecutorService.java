@@ -1,6 +1,7 @@
 package io.coremanager.engine;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.AbstractExecutorService;
@@ -8,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
@@ -66,7 +68,7 @@ final class LaneExecutorService extends AbstractExecutorService implements TaskO
             }
             queued = lane.offer(new ViewTask(command));
             if (!queued) {
-                throw group.rejected();
+                throw group.rejected(lane);
             }
         } finally {
             if (!queued) {
@@ -159,6 +161,39 @@ final class LaneExecutorService extends AbstractExecutorService implements TaskO
     }
 
     @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+        refuseOwnCarrier();
+        return super.invokeAny(tasks);
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        refuseOwnCarrier();
+        return super.invokeAny(tasks, timeout, unit);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+        refuseOwnCarrier();
+        return super.invokeAll(tasks);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        refuseOwnCarrier();
+        return super.invokeAll(tasks, timeout, unit);
+    }
+
+    /** The invoke methods wait for tasks of this lane: on its own carrier they would wait for ever. */
+    private void refuseOwnCarrier() {
+        if (lane.isCarrier(Thread.currentThread())) {
+            throw lane.waitsForItself();
+        }
+    }
+
+    @Override
     protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
         return new LaneFutureTask<>(callable, lane);
     }
@@ -185,6 +220,9 @@ final class LaneExecutorService extends AbstractExecutorService implements TaskO
         @Override
         public Throwable runCatching() {
             try {
+                if (command instanceof Future<?> future && future.isDone()) {
+                    return NOT_RUN; // cancelled before it started: it would only return at once
+                }
                 command.run();
                 return null;
             } catch (Throwable t) {

@@ -116,25 +116,23 @@ final class LaneQueue extends LaneQueueConsumerFieldsPadded {
             }
             chunk = chunkCovering(chunk, index); // may allocate: before the claim, so a failure claims nothing
             if (PRODUCER_INDEX.compareAndSet(this, index, index + 1)) {
-                publish(chunk, (int) (index - chunk.base), element);
+                // The one step between claim and publication, in this frame: the handler must need no
+                // more stack than the call that failed (see the class notes).
+                int offset = (int) (index - chunk.base);
+                try {
+                    if (Faults.ENABLED) {
+                        Faults.at(Faults.Point.CLAIMED);
+                    }
+                    SLOT.setRelease(chunk.slots, offset, element);
+                } catch (Throwable t) {
+                    chunk.slots[offset] = SKIPPED; // a plain store: no call, no allocation, cannot fail
+                    throw t;
+                }
                 if (producerChunk.base < chunk.base) {
                     producerChunk = chunk; // a racing producer may set an older chunk: any hint is valid
                 }
                 return true;
             }
-        }
-    }
-
-    /** The one step between claim and publication; see the class notes for the handler. */
-    private static void publish(Chunk chunk, int offset, Object element) {
-        try {
-            if (Faults.ENABLED) {
-                Faults.at(Faults.Point.CLAIMED);
-            }
-            SLOT.setRelease(chunk.slots, offset, element);
-        } catch (Throwable t) {
-            chunk.slots[offset] = SKIPPED; // a plain store: no call, no allocation, cannot fail
-            throw t;
         }
     }
 

@@ -180,7 +180,7 @@ public final class Lanes implements TaskOwner {
         Lane lane = lane(cpu);
         checkRunning();
         if (!lane.offer(new ExecutedTask(task, this))) {
-            throw rejected();
+            throw rejected(lane);
         }
     }
 
@@ -200,7 +200,7 @@ public final class Lanes implements TaskOwner {
         checkRunning();
         SubmittedTask<T> future = new SubmittedTask<>(task, this, lane);
         if (!lane.offer(future)) {
-            throw rejected();
+            throw rejected(lane);
         }
         return future;
     }
@@ -212,16 +212,16 @@ public final class Lanes implements TaskOwner {
      * @param task what the thread runs
      * @return the started thread
      * @throws IllegalArgumentException if {@code cpu} is not managed
-     * @throws RejectedExecutionException after shutdown
+     * @throws RejectedExecutionException after shutdown, or if the lane failed
      */
     public Thread go(int cpu, Runnable task) {
         Objects.requireNonNull(task, "task");
         Lane lane = lane(cpu);
         warnIfNoVirtualThreadHook();
         lane.threads.countStarting(); // before the state check: see LaneThreads
-        if (state != RUNNING) {
+        if (state != RUNNING || lane.failure() != null) {
             lane.threads.ended();
-            throw rejected();
+            throw rejected(lane);
         }
         try {
             Thread thread = lane.threads.newThread(task, true);
@@ -469,6 +469,12 @@ public final class Lanes implements TaskOwner {
         }
     }
 
+    /** Why {@code lane} refused work whose offer found its queue closed: the lane failed, or the group is shut down. */
+    RejectedExecutionException rejected(Lane lane) {
+        RejectedExecutionException failed = lane.failure();
+        return failed != null ? new RejectedExecutionException(failed.getMessage(), failed.getCause()) : rejected();
+    }
+
     RejectedExecutionException rejected() {
         String reason = "CoreManager of cpus " + config.cpus() + " is shut down; it accepts no new work";
         LaneEvents.rejection(-1, reason);
@@ -522,15 +528,22 @@ public final class Lanes implements TaskOwner {
     /** Reports a failure of an {@code execute} task, a continuation, or a lane itself. */
     void report(Lane lane, Thread thread, Throwable failure) {
         Thread.UncaughtExceptionHandler handler = config.handler();
-        if (handler != null) {
-            try {
-                handler.uncaughtException(thread, failure);
-                return;
-            } catch (Throwable t) {
-                failure.addSuppressed(t);
+        try {
+            if (handler != null) {
+                try {
+                    handler.uncaughtException(thread, failure);
+                    return;
+                } catch (Throwable t) {
+                    if (t != failure) { // a handler may rethrow what it was given: no self-suppression
+                        failure.addSuppressed(t);
+                    }
+                }
             }
+            LOG.log(System.Logger.Level.WARNING, "a task on cpu " + lane.cpu() + " threw", failure);
+        } catch (Throwable t) {
+            // Never throws: a report happens on the carrier, whose loop must outlive any handler and any
+            // logger (the UncaughtExceptionHandler contract: what it throws is ignored).
         }
-        LOG.log(System.Logger.Level.WARNING, "a task on cpu " + lane.cpu() + " threw", failure);
     }
 
     /** Logs {@code message} once per group and {@code key}. */

@@ -1,6 +1,8 @@
 package io.coremanager.engine;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
@@ -12,14 +14,19 @@ import java.util.concurrent.locks.LockSupport;
  * work: never a thread per continuation, even for a virtual thread that outlives the lane and keeps
  * waking. A continuation that throws is reported and the late carrier goes on.
  *
- * <p>If the late carrier cannot be started ({@code unable to create native thread}), the
+ * <p>If the late carrier cannot be started ({@code unable to create native thread}), the waker's
  * continuation is taken back out of the queue and the error goes to the JDK's waker, which retries
- * the wake-up after an {@code OutOfMemoryError}: nothing is queued twice and nothing is lost.
+ * the wake-up after an {@code OutOfMemoryError}: nothing is queued twice. Continuations that other
+ * wakers queued meanwhile (they saw a start under way and returned) are not theirs to lose: a
+ * retry of the start is scheduled every {@value #RETRY_MILLIS} ms, on the JDK's delayed executor,
+ * until a late carrier runs them.
  */
 final class LateCarrier {
 
     private static final long IDLE_NANOS = 1_000_000_000L;
     private static final long NAP_NANOS = 100_000;
+    /** As the JDK retries a wake-up that failed with an OutOfMemoryError. */
+    private static final long RETRY_MILLIS = 100;
 
     private final Lane lane;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
@@ -36,18 +43,41 @@ final class LateCarrier {
         if (!active.compareAndSet(false, true)) {
             return;
         }
-        lane.group().warnOnce("late-" + lane.cpu(), "a virtual thread started or woke on cpu " + lane.cpu()
-                + " after its lane closed (one made by threadFactory() before close() and started after it, or one "
-                + "started with Thread.ofVirtual() inside a core-affine virtual thread and not joined before close()); "
-                + "a temporary carrier pinned to cpu " + lane.cpu() + " runs it");
         try {
+            lane.group().warnOnce("late-" + lane.cpu(), "a virtual thread started or woke on cpu " + lane.cpu()
+                    + " after its lane closed (one made by threadFactory() before close() and started after it, or "
+                    + "one started with Thread.ofVirtual() inside a core-affine virtual thread and not joined before "
+                    + "close()); a temporary carrier pinned to cpu " + lane.cpu() + " runs it");
             lane.group().startCarrierThread(lane.name() + "-late", this::run);
         } catch (Throwable t) {
             active.set(false);
-            if (queue.remove(continuation)) {
+            boolean mine = queue.remove(continuation);
+            if (!queue.isEmpty()) {
+                retryLater(); // other wakers' continuations: see the class notes
+            }
+            if (mine) {
                 throw t; // the JDK retries the wake-up: see the class notes
             }
             // Another late carrier took it meanwhile: it runs.
+        }
+    }
+
+    /** Tries to start a late carrier for what is queued, again and again, until one runs it. */
+    private void retryLater() {
+        try {
+            CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+                if (queue.isEmpty() || !active.compareAndSet(false, true)) {
+                    return; // nothing left, or a late carrier runs
+                }
+                try {
+                    lane.group().startCarrierThread(lane.name() + "-late", this::run);
+                } catch (Throwable t) {
+                    active.set(false);
+                    retryLater();
+                }
+            });
+        } catch (Throwable t) {
+            // Not even a retry can be scheduled: the next wake-up of this lane starts a late carrier.
         }
     }
 

@@ -68,8 +68,8 @@ final class StallWatchdog implements Runnable {
             now = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 Lane lane = lanes.get(i);
+                Object running = lane.counters.running(); // first: see CarrierCounters.running
                 long seq = lane.counters.runSeq();
-                Object running = lane.counters.running();
                 if (running == null || seq != lastSeq[i] || lane.isTerminated()) {
                     lastSeq[i] = seq;
                     progressAt[i] = now;
@@ -112,7 +112,7 @@ final class StallWatchdog implements Runnable {
         if (running instanceof LaneTask task) {
             return carrier != null && task.interruptIfRunning(carrier);
         }
-        if (mounted != null && lane.counters.runSeq() == seq && lane.counters.running() == running) {
+        if (mounted != null && lane.counters.running() == running && lane.counters.runSeq() == seq) {
             mounted.interrupt();
             return true;
         }

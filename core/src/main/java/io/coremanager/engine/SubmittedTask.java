@@ -13,20 +13,14 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A task with a result ({@code submit}): the task is its own future, so a submission costs one
- * allocation beyond the caller's lambda. Dependent stages ({@code thenApply}, ...) are plain
- * {@link CompletableFuture}s. Package-private and not a {@code Runnable}: nothing but the carrier
- * can run it, so it runs at most once.
+ * allocation beyond the caller's lambda. Waiting for it, and for the stages derived from it, is
+ * {@link LaneFuture}'s. Package-private and not a {@code Runnable}: nothing but the carrier can run
+ * it, so it runs at most once.
  *
  * <p>Cancelling the future before the task starts means it never runs; cancelling a running task
  * does not interrupt it (as for any {@code CompletableFuture}).
- *
- * <p>Waiting ({@link #join()}, {@link #get()}) spins for up to the lane's wait-spin time before it
- * blocks: {@code CompletableFuture} would otherwise park the caller at once and make every round
- * trip pay for a wake-up. A virtual thread never spins here: it parks and frees its carrier. The
- * lane's own carrier may not wait at all for a task of its lane that has not run: it would wait for
- * itself for ever, so it gets an {@link IllegalStateException} at once.
  */
-final class SubmittedTask<T> extends CompletableFuture<T> implements LaneTask {
+final class SubmittedTask<T> extends LaneFuture<T> implements LaneTask {
 
     private static final VarHandle STATE;
 
@@ -44,59 +38,11 @@ final class SubmittedTask<T> extends CompletableFuture<T> implements LaneTask {
     /** The work; cleared once taken, so a completed future does not keep the caller's closure. */
     private Callable<T> callable;
     private final TaskOwner owner;
-    private final Lane lane;
 
     SubmittedTask(Callable<T> callable, TaskOwner owner, Lane lane) {
+        super(lane);
         this.callable = callable;
         this.owner = owner;
-        this.lane = lane;
-    }
-
-    @Override
-    public T join() {
-        awaitBriefly(lane.waitSpinNanos());
-        return super.join();
-    }
-
-    @Override
-    public T get() throws InterruptedException, ExecutionException {
-        awaitBriefly(lane.waitSpinNanos());
-        return super.get();
-    }
-
-    @Override
-    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        long start = System.nanoTime();
-        long limit = unit.toNanos(timeout);
-        awaitBriefly(Math.min(lane.waitSpinNanos(), limit));
-        return super.get(Math.max(0, limit - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
-    }
-
-    /**
-     * Spins until done or {@code nanos} have passed; a virtual thread does not spin at all. Refuses
-     * to let the lane's own carrier wait for a task it has not run.
-     */
-    private void awaitBriefly(long nanos) {
-        if (isDone()) {
-            return;
-        }
-        Thread self = Thread.currentThread();
-        if (self.isVirtual()) {
-            return;
-        }
-        if (lane.isCarrier(self)) {
-            throw lane.waitsForItself();
-        }
-        if (nanos <= 0) {
-            return;
-        }
-        long deadline = System.nanoTime() + nanos;
-        for (int i = 1; !isDone(); i++) {
-            Thread.onSpinWait();
-            if ((i & 127) == 0 && System.nanoTime() - deadline >= 0) {
-                return;
-            }
-        }
     }
 
     @Override
