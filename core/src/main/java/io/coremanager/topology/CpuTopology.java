@@ -94,9 +94,20 @@ public final class CpuTopology {
     /**
      * The topology described by a snapshot folder holding {@code sys/} and {@code proc/} (like
      * hwloc's {@code HWLOC_FSROOT}). There "allowed" comes from the cgroup of
-     * {@code proc/self/cgroup} (v2 {@code cpuset.cpus.effective}; v1 {@code cpuset.cpus} under the
-     * cpuset mount of {@code proc/mounts}, or {@code proc/self/cpuset}), else
-     * {@code proc/self/status} {@code Cpus_allowed_list}, else every online CPU.
+     * {@code proc/self/cgroup} (v2 {@code cpuset.cpus.effective}; v1 {@code cpuset.effective_cpus},
+     * else {@code cpuset.cpus}, under the cpuset mount of {@code proc/mounts}, or
+     * {@code proc/self/cpuset}), else {@code proc/self/status} {@code Cpus_allowed_list}, else every
+     * online CPU.
+     *
+     * <p>On cgroup v1 this departs from hwloc on purpose: where {@code cpuset.cpus} and
+     * {@code cpuset.effective_cpus} differ (a parent's cpuset shrank, a CPU went offline), hwloc
+     * reports {@code cpuset.cpus} while the reader takes {@code cpuset.effective_cpus}, what the
+     * kernel enforces: a lane placed on a CPU outside it would be refused by
+     * {@code sched_setaffinity}, so for scheduling the effective set is the right answer.
+     *
+     * @param root the folder holding {@code sys/} and {@code proc/}
+     * @return the topology the folder describes, degraded where it is damaged (see {@link #warnings()})
+     * @throws NullPointerException if {@code root} is {@code null}
      */
     public static CpuTopology read(Path root) {
         Objects.requireNonNull(root, "root");
@@ -180,6 +191,28 @@ public final class CpuTopology {
     /** One set per package (socket), online CPUs, by lowest CPU. */
     public List<CpuSet> packages() {
         return groups(Cpu::pkg);
+    }
+
+    /**
+     * One set per cluster that holds more than one core, online CPUs, by lowest CPU: cores sharing
+     * an L2 (a group of Intel E-cores), an ARM cluster ({@code cluster_cpus}), an AMD
+     * Bulldozer-family compute unit. Empty when the machine has none (a cluster of one core, as
+     * recent kernels report for every Intel P-core, is no level of its own).
+     *
+     * @return the clusters of several cores; empty when there are none
+     */
+    public List<CpuSet> clusters() {
+        List<CpuSet> result = new ArrayList<>();
+        for (CpuSet cluster : groups(Cpu::cluster)) {
+            if (coresIn(cluster) > 1) {
+                result.add(cluster);
+            }
+        }
+        return result;
+    }
+
+    private int coresIn(CpuSet group) {
+        return (int) java.util.Arrays.stream(group.toArray()).map(c -> cpu(c).core()).distinct().count();
     }
 
     /** One set per last-level cache, online CPUs, by lowest CPU; empty when the kernel gives no caches. */
