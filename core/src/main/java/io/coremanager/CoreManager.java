@@ -98,6 +98,8 @@ public final class CoreManager implements AutoCloseable {
     private final Thread.UncaughtExceptionHandler handler;
     private final long stallThresholdNanos;
     private final boolean interruptStalled;
+    /** Written once by {@link Builder#build()} before the manager is returned; volatile for racy publication. */
+    private volatile CpuQuotaDecision quotaDecision;
 
     private CoreManager(Builder b, CpuTopology topology, CpuSet cpus, boolean pin) {
         this.cpus = cpus;
@@ -123,10 +125,22 @@ public final class CoreManager implements AutoCloseable {
 
     /**
      * A manager of every CPU this process may use: online, allowed (cgroup cpuset, {@code taskset})
-     * and not isolated, with the default settings.
+     * and not isolated, with the default settings. Under a cgroup CPU quota below those CPUs it
+     * manages ⌈quota⌉ of them, spread apart (see {@link Builder#sizeByCpuQuota(boolean)}).
      */
     public static CoreManager create() {
         return builder().build();
+    }
+
+    /**
+     * What the cgroup CPU quota did to this manager's size: the quota, the usable CPUs, the lanes,
+     * and whether the default placement was sized to ⌈quota⌉ (see
+     * {@link Builder#sizeByCpuQuota(boolean)}).
+     *
+     * @return the quota decision made when this manager was built
+     */
+    public CpuQuotaDecision quotaDecision() {
+        return quotaDecision;
     }
 
     /** A builder: which CPUs, names, handlers, idle strategy, strictness. */
@@ -543,6 +557,7 @@ public final class CoreManager implements AutoCloseable {
         private long queueCapacity;
         private Duration stallThreshold = Duration.ofSeconds(1);
         private boolean interruptStalled;
+        private boolean sizeByCpuQuota = true;
 
         private Builder() {
         }
@@ -665,6 +680,24 @@ public final class CoreManager implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the default placement is sized by the cgroup CPU quota (true by default). Under a
+         * quota of q CPUs below the usable CPUs, {@link #build()} manages ⌈q⌉ lanes placed by
+         * {@link Placement#spread(int)}: the quota is CPU time per period for the whole cgroup, so
+         * more busy lanes than q exhaust it early in each period and are all throttled until the
+         * next (eight lanes under {@code cpu.max} worth 2 can turn a 10 ms task into 100 ms).
+         * {@code false} takes every usable CPU. Explicit {@link #cpus} and any other
+         * {@link #placement} are kept as asked. Either way the log and
+         * {@link CoreManager#quotaDecision()} say what the quota is and what was done.
+         *
+         * @param size whether to size the default placement by the quota
+         * @return this builder
+         */
+        public Builder sizeByCpuQuota(boolean size) {
+            this.sizeByCpuQuota = size;
+            return this;
+        }
+
         /** Whether carriers are daemon threads (true by default, like virtual threads). */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
@@ -689,8 +722,9 @@ public final class CoreManager implements AutoCloseable {
             }
             VirtualThreadHook.startJdkPollersOutsideLanes();
             CpuTopology t = topology != null ? topology : CpuTopology.current();
-            CpuSet chosen = CpuChoice.choose(t, cpus, placement, includeIsolated);
-            CoreManager manager = new CoreManager(this, t, chosen, Affinity.isSupported());
+            CpuChoice.Choice choice = CpuChoice.chooseForLanes(t, cpus, placement, includeIsolated, sizeByCpuQuota);
+            CoreManager manager = new CoreManager(this, t, choice.cpus(), Affinity.isSupported());
+            manager.quotaDecision = choice.quota();
             manager.startLanes(requirePinning);
             return manager;
         }

@@ -41,9 +41,15 @@ public interface Placement {
         return (topology, candidates) -> next.select(topology, select(topology, candidates));
     }
 
-    /** Every candidate: one lane per usable CPU. The default. */
+    /**
+     * Every candidate: one lane per usable CPU. The default. Under a cgroup CPU quota below the
+     * usable CPUs, {@link CoreManager.Builder#build()} sizes this placement to ⌈quota⌉ lanes placed
+     * by {@link #spread(int)} (see {@link CoreManager.Builder#sizeByCpuQuota(boolean)}).
+     *
+     * @return the placement that keeps every candidate (always the same instance)
+     */
     static Placement allUsable() {
-        return (topology, candidates) -> candidates;
+        return PlacementOrder.ALL_USABLE;
     }
 
     /** One CPU per physical core (its lowest candidate): no two lanes share a core's SMT siblings. */

@@ -15,6 +15,9 @@ final class PlacementOrder {
     private PlacementOrder() {
     }
 
+    /** {@link Placement#allUsable()}: one instance, so the builder can tell the default placement by identity. */
+    static final Placement ALL_USABLE = (topology, candidates) -> candidates;
+
     static CpuSet take(List<Integer> order, int count, String what, CpuSet candidates) {
         if (order.size() < count) {
             throw new IllegalArgumentException(what + ": only " + order.size() + " usable cpus (" + candidates + ")");

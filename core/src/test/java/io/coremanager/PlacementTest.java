@@ -119,4 +119,15 @@ class PlacementTest {
         assertThat(choose(t, Placement.spread(4))).isEqualTo(CpuSet.of(0, 32, 64, 96));
         assertThat(choose(t, Placement.pack(40))).isEqualTo(CpuSet.parse("0-31,128-135"));
     }
+
+    @Test
+    void onePerCoreCountsBothCoresOfAnAmdComputeUnit() {
+        // Bulldozer: thread siblings 0-1 and 2-3 with four distinct core_ids: four cores, two units.
+        FakeSysfs fake = FakeSysfs.at(root.resolve("bulldozer")).cpus("0-3").core("0-1").core("2-3").pkg("0-3", 0);
+        for (int cpu = 0; cpu < 4; cpu++) {
+            fake.file("sys/devices/system/cpu/cpu" + cpu + "/topology/core_id", Integer.toString(cpu));
+        }
+        CpuTopology t = CpuTopology.read(fake.root());
+        assertThat(choose(t, Placement.onePerCore())).isEqualTo(CpuSet.range(0, 3));
+    }
 }
