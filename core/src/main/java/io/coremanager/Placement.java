@@ -3,6 +3,7 @@ package io.coremanager;
 import io.coremanager.topology.CoreKind;
 import io.coremanager.topology.Cpu;
 import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.MeasuredTopology;
 import io.coremanager.topology.NumaNode;
 
 import java.util.ArrayList;
@@ -126,6 +127,47 @@ public interface Placement {
             }
             return kept;
         };
+    }
+
+    /**
+     * One CPU per measured core (its lowest candidate): where sysfs hides SMT siblings (a virtual
+     * machine's vCPUs on one host core), the measurement does not. Candidates that were not
+     * measured stay.
+     *
+     * @param measured a measurement of this machine ({@link CpuTopology#measure})
+     * @return the placement
+     * @throws NullPointerException if {@code measured} is {@code null}
+     */
+    static Placement measuredOnePerCore(MeasuredTopology measured) {
+        Objects.requireNonNull(measured, "measured");
+        return (topology, candidates) -> {
+            CpuSet.Builder kept = CpuSet.builder();
+            for (CpuSet core : measured.cores()) {
+                int first = core.intersect(candidates).first();
+                if (first >= 0) {
+                    kept.add(first);
+                }
+            }
+            return kept.addAll(candidates.minus(measured.cpus())).build();
+        };
+    }
+
+    /**
+     * {@code count} CPUs spread across the measured cache clusters: round-robin over the clusters,
+     * within each over the measured cores, first siblings before second ones. Candidates that were
+     * not measured come last.
+     *
+     * @param measured a measurement of this machine ({@link CpuTopology#measure})
+     * @param count how many CPUs to keep
+     * @return the placement
+     * @throws IllegalArgumentException if {@code count} is not positive
+     * @throws NullPointerException if {@code measured} is {@code null}
+     */
+    static Placement measuredSpread(MeasuredTopology measured, int count) {
+        Objects.requireNonNull(measured, "measured");
+        checkCount(count, "measuredSpread");
+        return (topology, candidates) -> PlacementOrder.take(PlacementOrder.measuredSpread(measured, candidates), count,
+                "measuredSpread(" + count + ")", candidates);
     }
 
     private static void checkCount(int count, String name) {

@@ -65,4 +65,24 @@ class TopologyCommandTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("package ").contains("this process may use");
     }
+
+    @Test
+    void measureReportsTheMeasuredGroupsBesideSysfs() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.coremanager.topology.CpuTopology.current().usableCpus().size() >= 2,
+                "needs two usable cpus");
+        MainTest.Result r = run("topology", "--measure", "--measure-ms", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Measured (core-to-core round trips, 2 ms per pair):", "  measured SMT siblings: ",
+                "  measured cache clusters: ", "  thresholds: ", "  outliers: ");
+        MainTest.Result json = run("topology", "--json", "--measure", "--measure-ms", "2");
+        assertThat(json.code()).as(json.err()).isZero();
+        assertThat(json.out()).contains("\"measured\": {\"cpus\": ", "\"siblings\": ", "\"clusters\": ", "\"outliers\": ");
+    }
+
+    @Test
+    void measureCannotGoWithARoot() {
+        MainTest.Result r = run("topology", "--measure", "--root", root.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--measure measures this machine; it cannot go with --root");
+    }
 }

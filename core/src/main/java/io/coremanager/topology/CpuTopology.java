@@ -5,6 +5,7 @@ import io.coremanager.affinity.Affinity;
 import io.coremanager.affinity.AffinityException;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.TreeMap;
+import java.util.function.DoubleConsumer;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
@@ -112,6 +114,58 @@ public final class CpuTopology {
     public static CpuTopology read(Path root) {
         Objects.requireNonNull(root, "root");
         return new SysfsReader(root, null).read();
+    }
+
+    /**
+     * Measures the topology instead of reading it: the core-to-core round-trip matrix of
+     * {@code cpus} (for every ordered pair, a thread pinned to one bounces a cache line with a
+     * thread pinned to the other; the cell is the median round trip), grouped into measured SMT
+     * siblings, cache clusters and outliers (see {@link MeasuredTopology}). The SMT width assumed
+     * is the widest core sysfs reports, at least 2.
+     *
+     * <p>Takes about {@code n·(n-1)·1.25·perPair} for {@code n} CPUs and keeps two of them busy at a
+     * time: measure on a quiet machine. The figures are only as good as the machine is quiet; the
+     * groups are what to trust, not single cells.
+     *
+     * @param cpus the CPUs to measure: two or more, each allowed for this process
+     * @param perPair how long to measure each ordered pair (a quarter more warms it up)
+     * @param progress told the fraction done, 0 to 1, on the calling thread
+     * @return the measured matrix and its groups
+     * @throws IllegalArgumentException if {@code cpus} has fewer than two CPUs or CPUs this process
+     *     may not use, or {@code perPair} is not positive
+     * @throws InterruptedException if the calling thread is interrupted while it waits for a pair
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static MeasuredTopology measure(CpuSet cpus, Duration perPair, DoubleConsumer progress)
+            throws InterruptedException {
+        Objects.requireNonNull(cpus, "cpus");
+        Objects.requireNonNull(perPair, "perPair");
+        Objects.requireNonNull(progress, "progress");
+        CpuTopology sysfs = current();
+        if (cpus.size() < 2 || !sysfs.allowedCpus().containsAll(cpus)) {
+            throw new IllegalArgumentException("cpus: " + cpus + " (expected: two or more cpus this process may use: "
+                    + sysfs.allowedCpus() + ")");
+        }
+        if (perPair.isNegative() || perPair.isZero()) {
+            throw new IllegalArgumentException("perPair: " + perPair + " (expected: more than zero)");
+        }
+        int smtWidth = Math.max(2, sysfs.cores().stream().mapToInt(CpuSet::size).max().orElse(1));
+        double[][] nanos = RoundTrips.measure(cpus, perPair.toNanos(), progress);
+        return MeasuredTopology.of(cpus.toArray(), nanos, smtWidth);
+    }
+
+    /**
+     * {@link #measure(CpuSet, Duration, DoubleConsumer)} without progress reports.
+     *
+     * @param cpus the CPUs to measure: two or more, each allowed for this process
+     * @param perPair how long to measure each ordered pair
+     * @return the measured matrix and its groups
+     * @throws IllegalArgumentException as for {@link #measure(CpuSet, Duration, DoubleConsumer)}
+     * @throws InterruptedException if the calling thread is interrupted while it waits for a pair
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static MeasuredTopology measure(CpuSet cpus, Duration perPair) throws InterruptedException {
+        return measure(cpus, perPair, done -> { });
     }
 
     private CpuTopology withWarning(String warning) {
