@@ -26,7 +26,7 @@ import java.util.TreeMap;
 /** {@code coremanager topology}: the machine's CPUs as a tree, or as JSON. */
 @Command(name = "topology",
         header = "Show the CPU topology: packages, NUMA nodes, caches, cores, CPUs.",
-        description = {"Prints a tree (package > NUMA node > last-level cache > core > CPUs) with SMT siblings, "
+        description = {"Prints a tree (package > NUMA node > last-level cache > cluster > core > CPUs) with SMT siblings, "
             + "core kinds, and the CPUs that are offline, not allowed or isolated, then a summary line; or JSON."},
         mixinStandardHelpOptions = true)
 final class TopologyCommand implements Runnable {
@@ -165,6 +165,7 @@ final class TopologyCommand implements Runnable {
         result.put("nodes", nodes);
         result.put("online", topology.onlineCpus().toString());
         result.put("isolated", topology.isolatedCpus().toString());
+        result.put("clusters", topology.clusters().stream().map(c -> (Object) c.toString()).toList());
         result.put("summary", topology.summary());
         return result;
     }

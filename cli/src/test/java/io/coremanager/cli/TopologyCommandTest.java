@@ -85,4 +85,36 @@ class TopologyCommandTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--measure measures this machine; it cannot go with --root");
     }
+
+    @Test
+    void clustersOfSeveralCoresAreALevelBetweenTheCacheAndTheCores() {
+        // A small hybrid: P-cores 0-1 and 2-3 (SMT, an L2 each), E-cores 4-7 sharing one L2.
+        FakeSysfs.at(root).cpus("0-7").core("0-1").core("2-3").core("4").core("5").core("6").core("7")
+                .pkg("0-7", 0).cluster("0-1", 0).cluster("2-3", 8).cluster("4-7", 16)
+                .cache(2, "Unified", "1280K", "0-1").cache(2, "Unified", "1280K", "2-3")
+                .cache(2, "Unified", "2048K", "4-7").cache(3, "Unified", "12288K", "0-7");
+        MainTest.Result r = run("topology", "--root", root.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("package 0 > NUMA node 0 > L3 12 MiB  cpus 0-7\n"
+                + "  core 0  cpus 0,1  SMT\n"
+                + "  core 1  cpus 2,3  SMT\n"
+                + "  cluster 2 L2 2 MiB  cpus 4-7\n"
+                + "    core 2  cpus 4\n");
+        MainTest.Result json = run("topology", "--json", "--root", root.toString());
+        assertThat(json.out()).contains("\"clusters\": [\"4-7\"]");
+    }
+
+    @Test
+    void amdComputeUnitsShowAsClusters() {
+        FakeSysfs fake = FakeSysfs.at(root).cpus("0-3").core("0-1").core("2-3").pkg("0-3", 0)
+                .cache(2, "Unified", "2048K", "0-1").cache(2, "Unified", "2048K", "2-3")
+                .cache(3, "Unified", "8192K", "0-3");
+        for (int cpu = 0; cpu < 4; cpu++) {
+            fake.file("sys/devices/system/cpu/cpu" + cpu + "/topology/core_id", Integer.toString(cpu));
+        }
+        MainTest.Result r = run("topology", "--root", root.toString());
+        assertThat(r.out()).startsWith("package 0 > NUMA node 0 > L3 8 MiB  cpus 0-3\n"
+                + "  cluster 0 L2 2 MiB  cpus 0-1\n    core 0  cpus 0\n    core 1  cpus 1\n"
+                + "  cluster 1 L2 2 MiB  cpus 2-3\n");
+    }
 }

@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *       Bulldozer-family compute units): each is a core of its own and the sibling set becomes
  *       their cluster, unless the kernel's {@code cluster_cpus} already names a larger one.</li>
  * </ul>
+ * Where the kernel names no cluster, a cache below the last level shared by more than one core (the
+ * L2 of a group of Intel E-cores on kernels before {@code cluster_cpus}) is the cluster.
  *
  * <p>Not thread-safe; one instance reads one tree once.
  */
@@ -161,6 +163,9 @@ final class SysfsReader {
             packageKeys.put(f.cpu, packageKey);
             dieKeys.put(f.cpu, f.dieSet == null ? null : closed(f.dieSet, f.cpu, withTopology));
             CpuSet cluster = clusterOf(f);
+            if (cluster == null) {
+                cluster = sharedMidLevelCache(f, withTopology);
+            }
             clusterKeys.put(f.cpu, cluster == null ? null : closed(cluster, f.cpu, withTopology));
             Cache llc = lastLevelCache(f.caches);
             llcKeys.put(f.cpu, llc == null ? null : llc.sharedBy());
@@ -274,6 +279,27 @@ final class SysfsReader {
             return f.unitSet;
         }
         return f.clusterSet;
+    }
+
+    /**
+     * Where the kernel names no cluster (before {@code cluster_cpus}, Linux 5.16): the CPUs of the
+     * highest cache below the last level that more than the core shares (an L2 of four Intel
+     * E-cores), or {@code null}. Such a cache is what a cluster is on x86.
+     */
+    private static CpuSet sharedMidLevelCache(Facts f, CpuSet withTopology) {
+        Cache llc = lastLevelCache(f.caches);
+        CpuSet core = f.coreSet == null ? CpuSet.of(f.cpu) : closed(f.coreSet, f.cpu, withTopology);
+        CpuSet best = null;
+        int bestLevel = 0;
+        for (Cache cache : f.caches) {
+            if (cache != llc && cache.holdsData() && cache.level() > bestLevel && llc != null
+                    && cache.level() < llc.level() && cache.sharedBy().containsAll(core)
+                    && cache.sharedBy().size() > core.size()) {
+                best = cache.sharedBy();
+                bestLevel = cache.level();
+            }
+        }
+        return best;
     }
 
     /** The CPUs of {@code f}'s physical core, or a cpuinfo key, or the CPU alone. */
