@@ -31,12 +31,21 @@ public interface Placement {
     /**
      * The CPUs this placement keeps of {@code candidates}.
      *
+     * @param topology the machine
+     * @param candidates the CPUs to choose from: usable ones, or what an earlier placement kept
+     * @return the CPUs kept, a subset of {@code candidates}
      * @throws IllegalArgumentException if the placement cannot be met (naming what it needs and
      *     what the candidates were)
      */
     CpuSet select(CpuTopology topology, CpuSet candidates);
 
-    /** This placement, then {@code next} on what it kept. */
+    /**
+     * This placement, then {@code next} on what it kept.
+     *
+     * @param next the placement applied to what this one kept
+     * @return the composed placement
+     * @throws NullPointerException if {@code next} is {@code null}
+     */
     default Placement then(Placement next) {
         Objects.requireNonNull(next, "next");
         return (topology, candidates) -> next.select(topology, select(topology, candidates));
@@ -53,7 +62,11 @@ public interface Placement {
         return PlacementOrder.ALL_USABLE;
     }
 
-    /** One CPU per physical core (its lowest candidate): no two lanes share a core's SMT siblings. */
+    /**
+     * One CPU per physical core (its lowest candidate): no two lanes share a core's SMT siblings.
+     *
+     * @return the placement
+     */
     static Placement onePerCore() {
         return (topology, candidates) -> {
             CpuSet.Builder kept = CpuSet.builder();
@@ -72,6 +85,8 @@ public interface Placement {
     /**
      * {@code count} CPUs spread as far apart as possible (see the class notes).
      *
+     * @param count how many CPUs to keep
+     * @return the placement; it throws {@link IllegalArgumentException} when fewer candidates remain
      * @throws IllegalArgumentException if {@code count} is not positive
      */
     static Placement spread(int count) {
@@ -83,6 +98,8 @@ public interface Placement {
     /**
      * {@code count} CPUs packed into as few last-level caches as possible (see the class notes).
      *
+     * @param count how many CPUs to keep
+     * @return the placement; it throws {@link IllegalArgumentException} when fewer candidates remain
      * @throws IllegalArgumentException if {@code count} is not positive
      */
     static Placement pack(int count) {
@@ -91,7 +108,12 @@ public interface Placement {
                 "pack(" + count + ")", candidates);
     }
 
-    /** The candidates of NUMA node {@code node}. */
+    /**
+     * The candidates of NUMA node {@code node}.
+     *
+     * @param node the node number, as in {@code nodeN}
+     * @return the placement; it throws {@link IllegalArgumentException} when the node does not exist or none of its CPUs is a candidate
+     */
     static Placement numaNode(int node) {
         return (topology, candidates) -> {
             List<Integer> ids = new ArrayList<>();
@@ -113,6 +135,9 @@ public interface Placement {
     /**
      * The candidates on performance cores of a hybrid machine (Intel P-cores, ARM big cores); every
      * candidate on a machine that is not hybrid, so one configuration serves both.
+     *
+     * @return the placement; it throws {@link IllegalArgumentException} on a hybrid machine where no
+     *     candidate is a performance core
      */
     static Placement performanceCores() {
         return (topology, candidates) -> {

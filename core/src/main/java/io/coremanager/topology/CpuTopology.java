@@ -77,6 +77,8 @@ public final class CpuTopology {
      * hybrid device lists and {@code /proc/cpuinfo} as a fallback; the allowed CPUs from
      * {@code sched_getaffinity} of the process (which already reflects cgroup cpusets,
      * {@code taskset} and container CPU managers), the quota from the process's cgroup.
+     *
+     * @return this machine's topology, degraded where sysfs is damaged (see {@link #warnings()})
      */
     public static CpuTopology current() {
         CpuSet live = null;
@@ -176,7 +178,11 @@ public final class CpuTopology {
 
     // ---------------------------------------------------------------- cpus
 
-    /** Every CPU the kernel knows (present, online or not), in ascending order. */
+    /**
+     * Every CPU the kernel knows (present, online or not), in ascending order.
+     *
+     * @return every CPU, ascending
+     */
     public List<Cpu> cpus() {
         return cpus;
     }
@@ -184,6 +190,8 @@ public final class CpuTopology {
     /**
      * The CPU numbered {@code cpu}.
      *
+     * @param cpu the kernel's CPU number
+     * @return the CPU
      * @throws IllegalArgumentException if the kernel does not know it
      */
     public Cpu cpu(int cpu) {
@@ -194,37 +202,67 @@ public final class CpuTopology {
         return found;
     }
 
-    /** Every CPU the kernel knows. */
+    /**
+     * Every CPU the kernel knows.
+     *
+     * @return every CPU the kernel knows
+     */
     public CpuSet allCpus() {
         return cpusWhere(c -> true);
     }
 
-    /** Every CPU the kernel could bring up ({@code possible}): may exceed {@link #allCpus()}. */
+    /**
+     * Every CPU the kernel could bring up ({@code possible}): may exceed {@link #allCpus()}.
+     *
+     * @return the possible CPUs
+     */
     public CpuSet possibleCpus() {
         return possible;
     }
 
-    /** The online CPUs. */
+    /**
+     * The online CPUs.
+     *
+     * @return the online CPUs
+     */
     public CpuSet onlineCpus() {
         return cpusWhere(Cpu::online);
     }
 
-    /** The CPUs this process may run on now: online and in its affinity mask (cgroup, taskset). */
+    /**
+     * The CPUs this process may run on now: online and in its affinity mask (cgroup, taskset).
+     *
+     * @return the allowed CPUs
+     */
     public CpuSet allowedCpus() {
         return allowed;
     }
 
-    /** The CPUs isolated from the scheduler ({@code isolcpus}, {@code nohz_full}). */
+    /**
+     * The CPUs isolated from the scheduler ({@code isolcpus}, {@code nohz_full}).
+     *
+     * @return the isolated CPUs; empty when none
+     */
     public CpuSet isolatedCpus() {
         return cpusWhere(Cpu::isolated);
     }
 
-    /** The CPUs work may be placed on by default: online, allowed and not isolated. */
+    /**
+     * The CPUs work may be placed on by default: online, allowed and not isolated.
+     *
+     * @return the usable CPUs
+     */
     public CpuSet usableCpus() {
         return cpusWhere(Cpu::usable);
     }
 
-    /** The CPUs that satisfy {@code filter}. */
+    /**
+     * The CPUs that satisfy {@code filter}.
+     *
+     * @param filter which CPUs to keep
+     * @return the CPUs it accepts
+     * @throws NullPointerException if {@code filter} is {@code null}
+     */
     public CpuSet cpusWhere(Predicate<Cpu> filter) {
         CpuSet.Builder result = CpuSet.builder();
         for (Cpu cpu : cpus) {
@@ -237,12 +275,20 @@ public final class CpuTopology {
 
     // ---------------------------------------------------------------- groups
 
-    /** One set per physical core (the SMT siblings of each), online CPUs, by lowest CPU. */
+    /**
+     * One set per physical core (the SMT siblings of each), online CPUs, by lowest CPU.
+     *
+     * @return the physical cores
+     */
     public List<CpuSet> cores() {
         return groups(Cpu::core);
     }
 
-    /** One set per package (socket), online CPUs, by lowest CPU. */
+    /**
+     * One set per package (socket), online CPUs, by lowest CPU.
+     *
+     * @return the packages
+     */
     public List<CpuSet> packages() {
         return groups(Cpu::pkg);
     }
@@ -269,12 +315,20 @@ public final class CpuTopology {
         return (int) java.util.Arrays.stream(group.toArray()).map(c -> cpu(c).core()).distinct().count();
     }
 
-    /** One set per last-level cache, online CPUs, by lowest CPU; empty when the kernel gives no caches. */
+    /**
+     * One set per last-level cache, online CPUs, by lowest CPU; empty when the kernel gives no caches.
+     *
+     * @return the last-level caches; empty when unknown
+     */
     public List<CpuSet> lastLevelCaches() {
         return groups(Cpu::llc);
     }
 
-    /** The NUMA nodes, by node number. */
+    /**
+     * The NUMA nodes, by node number.
+     *
+     * @return the NUMA nodes; one node holding every CPU on a kernel without NUMA
+     */
     public List<NumaNode> nodes() {
         return nodes;
     }
@@ -300,38 +354,74 @@ public final class CpuTopology {
      * The SMT siblings of {@code cpu}: the online CPUs of its physical core, itself included; empty
      * for an offline CPU.
      *
+     * @param cpu a CPU the kernel knows
+     * @return its siblings
      * @throws IllegalArgumentException if the kernel does not know {@code cpu}
      */
     public CpuSet siblingsOf(int cpu) {
         return cpu(cpu).siblings();
     }
 
-    /** The id of {@code cpu}'s physical core; empty when offline. @throws IllegalArgumentException for an unknown CPU */
+    /**
+     * The id of {@code cpu}'s physical core; empty when offline.
+     *
+     * @param cpu a CPU the kernel knows
+     * @return the core id, or empty when offline
+     * @throws IllegalArgumentException for an unknown CPU
+     */
     public OptionalInt coreOf(int cpu) {
         return optional(cpu(cpu).core());
     }
 
-    /** The id of {@code cpu}'s package. @throws IllegalArgumentException for an unknown CPU */
+    /**
+     * The id of {@code cpu}'s package.
+     *
+     * @param cpu a CPU the kernel knows
+     * @return the package id, or empty when offline or unknown
+     * @throws IllegalArgumentException for an unknown CPU
+     */
     public OptionalInt packageOf(int cpu) {
         return optional(cpu(cpu).pkg());
     }
 
-    /** The NUMA node of {@code cpu}. @throws IllegalArgumentException for an unknown CPU */
+    /**
+     * The NUMA node of {@code cpu}.
+     *
+     * @param cpu a CPU the kernel knows
+     * @return the node, or empty when unknown
+     * @throws IllegalArgumentException for an unknown CPU
+     */
     public OptionalInt nodeOf(int cpu) {
         return optional(cpu(cpu).node());
     }
 
-    /** The id of {@code cpu}'s last-level cache. @throws IllegalArgumentException for an unknown CPU */
+    /**
+     * The id of {@code cpu}'s last-level cache.
+     *
+     * @param cpu a CPU the kernel knows
+     * @return the last-level cache id, or empty when the kernel gives no caches
+     * @throws IllegalArgumentException for an unknown CPU
+     */
     public OptionalInt llcOf(int cpu) {
         return optional(cpu(cpu).llc());
     }
 
-    /** Whether {@code cpu} is a performance or efficiency core. @throws IllegalArgumentException for an unknown CPU */
+    /**
+     * Whether {@code cpu} is a performance or efficiency core.
+     *
+     * @param cpu a CPU the kernel knows
+     * @return its kind; {@link CoreKind#UNKNOWN} on a machine that is not hybrid
+     * @throws IllegalArgumentException for an unknown CPU
+     */
     public CoreKind kindOf(int cpu) {
         return cpu(cpu).kind();
     }
 
-    /** Whether the machine has both performance and efficiency cores. */
+    /**
+     * Whether the machine has both performance and efficiency cores.
+     *
+     * @return true when both kinds are present
+     */
     public boolean isHybrid() {
         return cpus.stream().anyMatch(c -> c.kind() == CoreKind.EFFICIENCY)
                 && cpus.stream().anyMatch(c -> c.kind() == CoreKind.PERFORMANCE);
@@ -341,6 +431,9 @@ public final class CpuTopology {
      * The NUMA distance from {@code nodeA} to {@code nodeB} (10 is local); empty when the kernel
      * does not say.
      *
+     * @param nodeA the node the distance is from
+     * @param nodeB the node the distance is to
+     * @return the distance, or empty
      * @throws IllegalArgumentException if {@code nodeA} is not a node of this machine
      */
     public OptionalInt distance(int nodeA, int nodeB) {
@@ -356,12 +449,18 @@ public final class CpuTopology {
     /**
      * The cgroup CPU quota as a number of CPUs ({@code 2.5}: 250 ms of CPU time per 100 ms period),
      * the tightest along the process's cgroup path; empty when unlimited or unknown.
+     *
+     * @return the quota in CPUs, or empty
      */
     public OptionalDouble cpuQuota() {
         return Double.isNaN(quotaCpus) ? OptionalDouble.empty() : OptionalDouble.of(quotaCpus);
     }
 
-    /** What was skipped while reading and why; empty when everything read cleanly. */
+    /**
+     * What was skipped while reading and why; empty when everything read cleanly.
+     *
+     * @return the warnings, in the order they arose
+     */
     public List<String> warnings() {
         return warnings;
     }
@@ -369,6 +468,8 @@ public final class CpuTopology {
     /**
      * One line: {@code 2 packages, 2 NUMA nodes, 16 cores, 32 CPUs; this process may use 0-7
      * (cgroup quota 4.0 CPUs)}.
+     *
+     * @return the summary line
      */
     public String summary() {
         int cpuCount = cpus.size();
