@@ -35,11 +35,12 @@ import java.util.Objects;
  *   <li>Levels: at each threshold, the CPUs joined by pairs below it form groups (connected
  *       components). A threshold whose groups are one group of everything, or the same as the level
  *       below, adds no level.</li>
- *   <li>Siblings: the lowest level is taken for SMT siblings when none of its groups is a clique
- *       (every pair below the threshold) larger than {@link #smtWidth()}; else it is a cluster level
- *       and no siblings are measured. A group that is no clique (the matrix disagrees with itself:
- *       a vCPU fast with two CPUs that are slow with each other) is split into mutually nearest
- *       pairs, and the rest of its fast pairs become outliers.</li>
+ *   <li>Siblings: the lowest level is taken for SMT siblings when each of its groups could be one
+ *       core: a clique (every pair below the threshold) of at most {@link #smtWidth()} CPUs, or a
+ *       group that is no clique (the matrix disagrees with itself: a vCPU fast with two CPUs that
+ *       are slow with each other) of fewer than twice that. Else it is a cluster level and no
+ *       siblings are measured. A group that is no clique is split into mutually nearest pairs, and
+ *       the rest of its fast pairs become outliers.</li>
  *   <li>Clusters: the groups of the first level above the siblings (cores sharing a cache, a
  *       package); one cluster of every CPU when there is no such level.</li>
  *   <li>Outliers: cells (one direction of a pair) above the threshold of their pair's tier, and
@@ -605,10 +606,16 @@ public final class MeasuredTopology {
             }
         }
 
-        /** No group of the level is a clique larger than a core can be. */
+        /**
+         * Every group of the level could be one core: a clique of at most {@code smtWidth} CPUs, or
+         * a group the matrix contradicts of fewer than {@code 2·smtWidth} (one core and a CPU or a
+         * few that a contradicting cell joined to it). Anything larger is a cluster: a CCX of four
+         * cores without SMT stays a CCX even when one of its pairs measured slow.
+         */
         private boolean isSiblingLevel(Level level) {
             for (CpuSet group : level.groups()) {
-                if (group.size() > smtWidth && isClique(group, level.thresholdNanos())) {
+                boolean clique = isClique(group, level.thresholdNanos());
+                if (clique ? group.size() > smtWidth : group.size() >= 2 * smtWidth) {
                     return false;
                 }
             }

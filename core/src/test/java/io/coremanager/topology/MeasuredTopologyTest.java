@@ -111,6 +111,16 @@ class MeasuredTopologyTest {
     }
 
     @Test
+    void aCcxWithOneSlowPairIsStillACluster() {
+        // CCX 0-3 without SMT, but 1-2 measured slow both ways (preempted twice): no clique, yet
+        // four CPUs are more than one SMT2 core plus a stray.
+        MeasuredTopology m = synthetic(8, 0.08, (a, b) -> (a == 1 && b == 2) || (a == 2 && b == 1) ? 85
+                : a / 4 == b / 4 ? 25 : 80, 2);
+        assertThat(m.siblings()).isEmpty();
+        assertThat(m.clusters()).containsExactly(CpuSet.range(0, 3), CpuSet.range(4, 7));
+    }
+
+    @Test
     void smt4GroupsAreSiblingsWhereCoresHaveFourThreads() {
         MeasuredTopology m = synthetic(16, 0.08, (a, b) -> a / 4 == b / 4 ? 12 : 60, 4);
         assertThat(m.siblings()).containsExactly(CpuSet.range(0, 3), CpuSet.range(4, 7), CpuSet.range(8, 11),
