@@ -127,7 +127,8 @@ public final class CpuTopology {
      *
      * <p>Takes about {@code n·(n-1)·1.25·perPair} for {@code n} CPUs and keeps two of them busy at a
      * time: measure on a quiet machine. The figures are only as good as the machine is quiet; the
-     * groups are what to trust, not single cells.
+     * groups are what to trust, not single cells. Where affinity is unsupported (not Linux) the
+     * threads run unpinned: the result is well-formed but says little.
      *
      * @param cpus the CPUs to measure: two or more, each allowed for this process
      * @param perPair how long to measure each ordered pair (a quarter more warms it up)
@@ -136,6 +137,8 @@ public final class CpuTopology {
      * @throws IllegalArgumentException if {@code cpus} has fewer than two CPUs or CPUs this process
      *     may not use, or {@code perPair} is not positive
      * @throws InterruptedException if the calling thread is interrupted while it waits for a pair
+     * @throws IllegalStateException if a measuring thread cannot be pinned (a CPU went offline or
+     *     left the cpuset during the measurement); the cause says why
      * @throws NullPointerException if an argument is {@code null}
      */
     public static MeasuredTopology measure(CpuSet cpus, Duration perPair, DoubleConsumer progress)
