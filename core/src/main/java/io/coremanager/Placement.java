@@ -24,6 +24,10 @@ import java.util.Objects;
  * machine allows (most cache and memory bandwidth). {@link #pack(int)} fills one last-level cache
  * (one CPU per core first, then the siblings) before the next, in package order: lanes as close as
  * possible (cheapest hand-offs between them).
+ *
+ * <p>Where sysfs cannot be trusted (a virtual machine whose vCPUs share host cores unseen),
+ * {@link #measuredOnePerCore} and {@link #measuredSpread} place by a {@link MeasuredTopology}
+ * instead: the groups the core-to-core round trips show.
  */
 @FunctionalInterface
 public interface Placement {

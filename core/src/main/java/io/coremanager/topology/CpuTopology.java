@@ -167,6 +167,7 @@ public final class CpuTopology {
      * @return the measured matrix and its groups
      * @throws IllegalArgumentException as for {@link #measure(CpuSet, Duration, DoubleConsumer)}
      * @throws InterruptedException if the calling thread is interrupted while it waits for a pair
+     * @throws IllegalStateException if a measuring thread cannot be pinned
      * @throws NullPointerException if an argument is {@code null}
      */
     public static MeasuredTopology measure(CpuSet cpus, Duration perPair) throws InterruptedException {
