@@ -90,9 +90,13 @@ public final class CoreManager implements AutoCloseable {
     private final int[] cpuList;
     private final CpuTopology topology;
     private final IdleStrategy idleStrategy;
+    /** What the cgroup CPU quota did to this manager's size. */
+    private final CpuQuotaDecision quotaDecision;
 
-    private CoreManager(Lanes lanes, CpuTopology topology, CpuSet cpus, IdleStrategy idleStrategy) {
+    private CoreManager(Lanes lanes, CpuTopology topology, CpuSet cpus, IdleStrategy idleStrategy,
+                        CpuQuotaDecision quotaDecision) {
         this.lanes = lanes;
+        this.quotaDecision = quotaDecision;
         this.cpus = cpus;
         this.cpuList = cpus.toArray();
         this.topology = topology;
@@ -101,12 +105,24 @@ public final class CoreManager implements AutoCloseable {
 
     /**
      * A manager of every CPU this process may use: online, allowed (cgroup cpuset, {@code taskset})
-     * and not isolated, with the default settings.
+     * and not isolated, with the default settings. Under a cgroup CPU quota below those CPUs it
+     * manages ⌈quota⌉ of them, spread apart (see {@link Builder#sizeByCpuQuota(boolean)}).
      *
      * @return the running manager
      */
     public static CoreManager create() {
         return builder().build();
+    }
+
+    /**
+     * What the cgroup CPU quota did to this manager's size: the quota, the usable CPUs, the lanes,
+     * and whether the default placement was sized to ⌈quota⌉ (see
+     * {@link Builder#sizeByCpuQuota(boolean)}).
+     *
+     * @return the quota decision made when this manager was built
+     */
+    public CpuQuotaDecision quotaDecision() {
+        return quotaDecision;
     }
 
     /**
@@ -420,6 +436,7 @@ public final class CoreManager implements AutoCloseable {
         private long queueCapacity;
         private Duration stallThreshold = Duration.ofSeconds(1);
         private boolean interruptStalled;
+        private boolean sizeByCpuQuota = true;
 
         private Builder() {
         }
@@ -542,6 +559,24 @@ public final class CoreManager implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the default placement is sized by the cgroup CPU quota (true by default). Under a
+         * quota of q CPUs below the usable CPUs, {@link #build()} manages ⌈q⌉ lanes placed by
+         * {@link Placement#spread(int)}: the quota is CPU time per period for the whole cgroup, so
+         * more busy lanes than q exhaust it early in each period and are all throttled until the
+         * next (eight lanes under {@code cpu.max} worth 2 can turn a 10 ms task into 100 ms).
+         * {@code false} takes every usable CPU. Explicit {@link #cpus} and any other
+         * {@link #placement} are kept as asked. Either way the log and
+         * {@link CoreManager#quotaDecision()} say what the quota is and what was done.
+         *
+         * @param size whether to size the default placement by the quota
+         * @return this builder
+         */
+        public Builder sizeByCpuQuota(boolean size) {
+            this.sizeByCpuQuota = size;
+            return this;
+        }
+
         /** Whether carriers are daemon threads (true by default, like virtual threads). */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
@@ -565,11 +600,12 @@ public final class CoreManager implements AutoCloseable {
                 throw new IllegalStateException("pinning is required but " + Affinity.unsupportedReason().orElse("?"));
             }
             CpuTopology t = topology != null ? topology : CpuTopology.current();
-            CpuSet chosen = CpuChoice.choose(t, cpus, placement, includeIsolated);
+            CpuChoice.Choice choice = CpuChoice.chooseForLanes(t, cpus, placement, includeIsolated, sizeByCpuQuota);
+            CpuSet chosen = choice.cpus();
             Lanes lanes = Lanes.start(new Lanes.Config(chosen, namePrefix, idleStrategy.spinNanos(),
                     Affinity.isSupported(), daemon, handler, queueCapacity,
                     TimeUnit.NANOSECONDS.convert(stallThreshold), interruptStalled));
-            CoreManager manager = new CoreManager(lanes, t, chosen, idleStrategy);
+            CoreManager manager = new CoreManager(lanes, t, chosen, idleStrategy, choice.quota());
             List<String> problems = lanes.pinProblems();
             if (!problems.isEmpty()) {
                 if (requirePinning) {

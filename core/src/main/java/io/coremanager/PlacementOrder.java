@@ -2,6 +2,7 @@ package io.coremanager;
 
 import io.coremanager.topology.Cpu;
 import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.MeasuredTopology;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +15,9 @@ final class PlacementOrder {
 
     private PlacementOrder() {
     }
+
+    /** {@link Placement#allUsable()}: one instance, so the builder can tell the default placement by identity. */
+    static final Placement ALL_USABLE = (topology, candidates) -> candidates;
 
     static CpuSet take(List<Integer> order, int count, String what, CpuSet candidates) {
         if (order.size() < count) {
@@ -32,6 +36,24 @@ final class PlacementOrder {
     /** Caches one after another; within a cache, one CPU per core first, then the siblings. */
     static List<Integer> pack(CpuTopology topology, CpuSet candidates) {
         return order(topology, candidates, false);
+    }
+
+    /** Round-robin over measured clusters, within each over measured cores; unmeasured candidates last. */
+    static List<Integer> measuredSpread(MeasuredTopology measured, CpuSet candidates) {
+        List<List<Integer>> perCluster = new ArrayList<>();
+        for (CpuSet cluster : measured.clusters()) {
+            List<List<Integer>> perCore = new ArrayList<>();
+            for (CpuSet core : measured.cores()) {
+                // A core belongs to the cluster of its lowest CPU (siblings are never split by a level above them).
+                if (cluster.contains(core.first())) {
+                    perCore.add(new ArrayList<>(core.intersect(candidates).stream().boxed().toList()));
+                }
+            }
+            perCluster.add(interleave(perCore));
+        }
+        List<Integer> ordered = interleave(perCluster);
+        candidates.minus(measured.cpus()).forEachCpu(ordered::add);
+        return ordered;
     }
 
     private static List<Integer> order(CpuTopology topology, CpuSet candidates, boolean spread) {

@@ -2,6 +2,7 @@ package io.coremanager;
 
 import io.coremanager.testing.FakeSysfs;
 import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.MeasuredTopology;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,5 +119,50 @@ class PlacementTest {
         assertThat(choose(t, Placement.spread(256)).size()).isEqualTo(256);
         assertThat(choose(t, Placement.spread(4))).isEqualTo(CpuSet.of(0, 32, 64, 96));
         assertThat(choose(t, Placement.pack(40))).isEqualTo(CpuSet.parse("0-31,128-135"));
+    }
+
+    @Test
+    void onePerCoreCountsBothCoresOfAnAmdComputeUnit() {
+        // Bulldozer: thread siblings 0-1 and 2-3 with four distinct core_ids: four cores, two units.
+        FakeSysfs fake = FakeSysfs.at(root.resolve("bulldozer")).cpus("0-3").core("0-1").core("2-3").pkg("0-3", 0);
+        for (int cpu = 0; cpu < 4; cpu++) {
+            fake.file("sys/devices/system/cpu/cpu" + cpu + "/topology/core_id", Integer.toString(cpu));
+        }
+        CpuTopology t = CpuTopology.read(fake.root());
+        assertThat(choose(t, Placement.onePerCore())).isEqualTo(CpuSet.range(0, 3));
+    }
+
+    @Test
+    void measuredPlacementsUseTheMeasuredGroupsWhereSysfsShowsNone() throws Exception {
+        // The 16-vCPU VM: sysfs says 16 cores; the matrix says 1,14 and 2-3 are siblings.
+        FakeSysfs fake = FakeSysfs.at(root.resolve("vm")).cpus("0-15").pkg("0-15", 0);
+        for (int cpu = 0; cpu < 16; cpu++) {
+            fake.core(Integer.toString(cpu));
+        }
+        CpuTopology t = CpuTopology.read(fake.root());
+        MeasuredTopology m = MeasuredTopology.parse(java.nio.file.Files.readString(
+                Path.of("..", "docs", "benchmarks", "2026-11-23-xeon-16vcpu", "c2c.txt")), 2);
+        assertThat(choose(t, Placement.onePerCore())).hasToString("0-15");
+        assertThat(choose(t, Placement.measuredOnePerCore(m))).isEqualTo(CpuSet.parse("0-2,4-13,15"));
+        assertThat(choose(t, Placement.measuredSpread(m, 14))).as("first siblings first")
+                .isEqualTo(CpuSet.parse("0-2,4-13,15"));
+        assertThat(choose(t, Placement.measuredSpread(m, 16))).isEqualTo(CpuSet.range(0, 15));
+        assertThatThrownBy(() -> Placement.measuredSpread(m, 0)).hasMessageContaining("measuredSpread: 0");
+    }
+
+    @Test
+    void measuredSpreadAlternatesMeasuredClusters() {
+        // Two measured clusters (0-3, 4-7) with 15 / 60 ns; sysfs knows nothing of them.
+        int[] cpus = {0, 1, 2, 3, 4, 5, 6, 7};
+        double[][] nanos = new double[8][8];
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 8; j++) {
+                nanos[i][j] = i / 4 == j / 4 ? 15 + (i * 3 + j * 5) % 4 : 60 + (i * 5 + j * 3) % 7; // asymmetric jitter
+            }
+        }
+        MeasuredTopology m = MeasuredTopology.of(cpus, nanos, 2);
+        CpuTopology t = CpuTopology.read(FakeSysfs.machine(root.resolve("flat"), 1, 8, 1).root());
+        assertThat(m.clusters()).containsExactly(CpuSet.range(0, 3), CpuSet.range(4, 7));
+        assertThat(choose(t, Placement.measuredSpread(m, 2))).isEqualTo(CpuSet.of(0, 4));
     }
 }

@@ -15,6 +15,7 @@ import io.coremanager.bench.harness.Throughput;
 import io.coremanager.bench.harness.VirtualThreadBench;
 import io.coremanager.cli.bench.CoreToCore;
 import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.MeasuredTopology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -307,18 +309,20 @@ final class BenchCommand implements Callable<Integer> {
                 throw new Main.UsageException("--cpus " + chosen + ": expected two or more usable cpus (usable cpus: "
                         + usable + ")");
             }
+            if (measureMillis < 1) {
+                throw new Main.UsageException("--measure-ms " + measureMillis + ": expected 1 or more");
+            }
             ProgressBar bar = new ProgressBar(spec.commandLine().getErr());
-            CoreToCore matrix;
+            MeasuredTopology matrix;
             try {
-                matrix = CoreToCore.measure(chosen, Math.max(20, measureMillis / 4), measureMillis,
-                        f -> bar.show(f, "core to core"));
+                matrix = CpuTopology.measure(chosen, Duration.ofMillis(measureMillis), f -> bar.show(f, "core to core"));
             } finally {
                 bar.done();
             }
             PrintWriter out = spec.commandLine().getOut();
             out.print(matrix.table());
             if (png != null) {
-                matrix.writePng(png);
+                CoreToCore.of(matrix).writePng(png);
                 out.println("heat map written to " + png);
             }
             out.flush();
@@ -331,7 +335,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             CoreToCore matrix;
             try {
-                matrix = CoreToCore.parse(java.nio.file.Files.readString(from));
+                matrix = CoreToCore.of(MeasuredTopology.parse(java.nio.file.Files.readString(from), 2));
             } catch (java.nio.file.NoSuchFileException e) {
                 throw new Main.UsageException("--from " + from + ": no such file");
             } catch (IllegalArgumentException e) {

@@ -1,6 +1,7 @@
 package io.coremanager.cli;
 
 import io.coremanager.CoreAffineThreads;
+import io.coremanager.CpuQuotaDecision;
 import io.coremanager.CpuSet;
 import io.coremanager.affinity.Affinity;
 import io.coremanager.reservation.CpuReservations;
@@ -107,18 +108,14 @@ final class CheckCommand implements Callable<Integer> {
         CpuSet allowed = t.allowedCpus();
         f.add(new Finding(Level.OK, "this process may use cpus " + allowed + " (" + allowed.size() + " of "
                 + t.onlineCpus().size() + " online)", null));
-        t.cpuQuota().ifPresent(quota -> {
-            if (quota < allowed.size()) {
-                f.add(new Finding(Level.WARN, String.format(Locale.ROOT,
-                        "the cgroup cpu quota is %.2f cpus but %d cpus are allowed: more than %d busy lanes get throttled",
-                        quota, allowed.size(), (int) Math.floor(quota)),
-                        String.format(Locale.ROOT, "manage at most %d cpus (Placement.spread(%d)) or raise the quota",
-                                Math.max(1, (int) Math.floor(quota)), Math.max(1, (int) Math.floor(quota)))));
-            } else {
-                f.add(new Finding(Level.OK, String.format(Locale.ROOT, "the cgroup cpu quota (%.2f cpus) covers the allowed cpus",
-                        quota), null));
-            }
-        });
+        CpuQuotaDecision decision = CpuQuotaDecision.forDefaultPlacement(t);
+        switch (decision.outcome()) {
+            case SIZED_TO_QUOTA -> f.add(new Finding(Level.INFO, "CoreManager.create(): " + decision.describe(),
+                    String.format(Locale.ROOT, "a placement or explicit cpus of more than %d lanes get throttled "
+                            + "together when busy; raise the quota to use every allowed cpu", decision.lanes())));
+            case QUOTA_COVERS_LANES -> f.add(new Finding(Level.OK, "CoreManager.create(): " + decision.describe(), null));
+            default -> { } // no quota: nothing to say
+        }
     }
 
     private static void smt(List<Finding> f, CpuTopology t) {

@@ -93,6 +93,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void warnAboutSetup(PrintWriter out, CoreManager cores) {
+        if (cores.quotaDecision().quota().isPresent()) {
+            out.println("note: " + cores.quotaDecision().describe());
+        }
         if (!Affinity.isSupported()) {
             out.println("note: " + Affinity.unsupportedReason().orElse("") + " - lanes are not pinned");
         }

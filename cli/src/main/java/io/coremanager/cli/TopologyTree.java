@@ -17,8 +17,10 @@ import java.util.function.ToIntFunction;
 
 /**
  * Prints a topology as a tree a person reads at a glance: package, NUMA node, last-level cache,
- * core, CPUs. A level with a single child shares its line with that child, so a machine of one
- * package stays short and a 256-CPU machine takes a line per core:
+ * cluster, core, CPUs. A level with a single child shares its line with that child, so a machine of
+ * one package stays short and a 256-CPU machine takes a line per core. The cluster level appears
+ * only for clusters of more than one core (an L2 shared by four Intel E-cores, an ARM cluster, an
+ * AMD compute unit); a cluster of one core is no level of its own:
  *
  * <pre>
  * package 0 &gt; NUMA node 0 &gt; L3 32 MiB  cpus 0-7
@@ -36,19 +38,30 @@ final class TopologyTree {
     private record Level(ToIntFunction<Cpu> key, Function<Cpu, String> label) {
     }
 
-    private static final List<Level> LEVELS = List.of(
-            new Level(Cpu::pkg, cpu -> "package " + id(cpu.pkg())),
-            new Level(Cpu::node, cpu -> "NUMA node " + id(cpu.node())),
-            new Level(Cpu::llc, TopologyTree::cacheLabel),
-            new Level(Cpu::core, cpu -> "core " + id(cpu.core())));
-
     private final PrintWriter out;
+    private List<Level> levels;
 
     TopologyTree(PrintWriter out) {
         this.out = out;
     }
 
+    /**
+     * The levels for {@code topology}. A CPU in a cluster of one core gets a key of its own core
+     * (negative, so never equal to a cluster id) and an empty label: that level then never shows.
+     */
+    private static List<Level> levels(CpuTopology topology) {
+        CpuSet inClusters = topology.clusters().stream().reduce(CpuSet.empty(), CpuSet::union);
+        return List.of(
+                new Level(Cpu::pkg, cpu -> "package " + id(cpu.pkg())),
+                new Level(Cpu::node, cpu -> "NUMA node " + id(cpu.node())),
+                new Level(Cpu::llc, TopologyTree::cacheLabel),
+                new Level(cpu -> inClusters.contains(cpu.cpu()) ? cpu.cluster() : -2 - cpu.core(),
+                        cpu -> inClusters.contains(cpu.cpu()) ? clusterLabel(cpu) : ""),
+                new Level(Cpu::core, cpu -> "core " + id(cpu.core())));
+    }
+
     void print(CpuTopology topology) {
+        levels = levels(topology);
         List<Cpu> online = topology.cpus().stream().filter(Cpu::online).toList();
         printGroup(online, 0, "", "");
         CpuSet offline = topology.allCpus().minus(topology.onlineCpus());
@@ -64,15 +77,15 @@ final class TopologyTree {
 
     /** Prints the groups of {@code cpus} at {@code level}; {@code head} is a collapsed parent's label. */
     private void printGroup(List<Cpu> cpus, int level, String indent, String head) {
-        if (level == LEVELS.size()) {
+        if (level == levels.size()) {
             out.println(indent + head + "  cpus " + cpuList(cpus) + coreTraits(cpus));
             return;
         }
-        Map<Integer, List<Cpu>> groups = groupBy(cpus, LEVELS.get(level).key());
+        Map<Integer, List<Cpu>> groups = groupBy(cpus, levels.get(level).key());
         for (List<Cpu> group : groups.values()) {
-            String label = LEVELS.get(level).label().apply(group.getFirst());
-            String line = head.isEmpty() ? label : head + " > " + label;
-            if (level + 1 < LEVELS.size() && groupBy(group, LEVELS.get(level + 1).key()).size() > 1) {
+            String label = levels.get(level).label().apply(group.getFirst());
+            String line = label.isEmpty() ? head : head.isEmpty() ? label : head + " > " + label;
+            if (level + 1 < levels.size() && groupBy(group, levels.get(level + 1).key()).size() > 1) {
                 out.println(indent + line + "  cpus " + numbers(group));
                 printGroup(group, level + 1, indent + "  ", "");
             } else {
@@ -119,6 +132,19 @@ final class TopologyTree {
             return "no cache information";
         }
         return "L" + llc.level() + (llc.sizeBytes() >= 0 ? " " + Cache.formatSize(llc.sizeBytes()) : "");
+    }
+
+    /** {@code cluster 2 L2 2 MiB}: with the first cache below the last level that is shared beyond the core. */
+    private static String clusterLabel(Cpu cpu) {
+        Cache llc = cpu.lastLevelCache();
+        for (Cache cache : cpu.caches()) {
+            if (cache != llc && cache.holdsData() && cache.level() > 1
+                    && cache.sharedBy().size() > cpu.siblings().size() && llc != null && cache.level() < llc.level()) {
+                return "cluster " + id(cpu.cluster()) + " L" + cache.level()
+                        + (cache.sizeBytes() >= 0 ? " " + Cache.formatSize(cache.sizeBytes()) : "");
+            }
+        }
+        return "cluster " + id(cpu.cluster());
     }
 
     private static String coreTraits(List<Cpu> core) {

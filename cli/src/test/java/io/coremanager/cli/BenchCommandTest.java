@@ -48,4 +48,13 @@ class BenchCommandTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--only: [everything] (expected some of [roundtrip, throughput, vthreads, idle])");
     }
+
+    @Test
+    void coreToCoreRedrawsARecordedMatrixThroughTheCoreParser() throws Exception {
+        Path png = dir.resolve("vm.png");
+        Path recorded = Path.of("..", "docs", "benchmarks", "2026-11-23-xeon-16vcpu", "c2c.txt");
+        MainTest.Result r = run("bench", "c2c", "--from", recorded.toString(), "--png", png.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(ImageIO.read(png.toFile()).getWidth()).isGreaterThan(16 * 12);
+    }
 }

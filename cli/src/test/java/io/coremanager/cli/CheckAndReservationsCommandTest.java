@@ -3,6 +3,8 @@ package io.coremanager.cli;
 import io.coremanager.CpuSet;
 import io.coremanager.reservation.CpuReservation;
 import io.coremanager.reservation.CpuReservations;
+import io.coremanager.testing.FakeSysfs;
+import io.coremanager.topology.CpuTopology;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +26,17 @@ class CheckAndReservationsCommandTest {
         boolean warned = r.out().lines().anyMatch(l -> l.startsWith("WARN"));
         assertThat(r.code()).isEqualTo(warned ? 1 : 0);
         assertThat(r.out()).contains(warned ? "warning" : "no warnings");
+    }
+
+    @Test
+    void checkSaysWhatTheQuotaIsAndWhatCreateDoesAboutIt() {
+        FakeSysfs.machine(dir, 1, 8, 1)
+                .file("proc/self/cgroup", "0::/")
+                .file("proc/self/mountinfo", "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw")
+                .file("sys/fs/cgroup/cpu.max", "200000 100000");
+        assertThat(CheckCommand.findings(CpuTopology.read(dir)))
+                .anySatisfy(f -> assertThat(f.what()).isEqualTo("CoreManager.create(): cgroup cpu quota 2.00 cpus below "
+                        + "the 8 usable cpus: 2 lanes placed by spread (sizeByCpuQuota(false) takes all 8)"));
     }
 
     @Test

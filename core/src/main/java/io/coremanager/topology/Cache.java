@@ -34,7 +34,11 @@ public record Cache(int level, Type type, long sizeBytes, CpuSet sharedBy) {
         }
     }
 
-    /** Whether this cache holds data (a data or unified cache), as a last-level cache must. */
+    /**
+     * Whether this cache holds data (a data or unified cache), as a last-level cache must.
+     *
+     * @return true for data and unified caches
+     */
     public boolean holdsData() {
         return type != Type.INSTRUCTION;
     }
@@ -46,7 +50,12 @@ public record Cache(int level, Type type, long sizeBytes, CpuSet sharedBy) {
                 + (sizeBytes >= 0 ? " " + formatSize(sizeBytes) : "") + " (cpus " + sharedBy + ")";
     }
 
-    /** {@code 32 KiB}, {@code 1280 KiB}, {@code 24 MiB}: the largest unit that divides the size. */
+    /**
+     * {@code 32 KiB}, {@code 1280 KiB}, {@code 24 MiB}: the largest unit that divides the size.
+     *
+     * @param bytes a size in bytes, 0 or more
+     * @return the size with its unit
+     */
     public static String formatSize(long bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
         long value = bytes;

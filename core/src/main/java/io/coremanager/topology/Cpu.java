@@ -43,12 +43,20 @@ public record Cpu(int cpu, boolean online, boolean allowed, boolean isolated,
         caches = List.copyOf(caches);
     }
 
-    /** Whether this process may pin work here: online, allowed and not isolated. */
+    /**
+     * Whether this process may pin work here: online, allowed and not isolated.
+     *
+     * @return true when work may be pinned here by default
+     */
     public boolean usable() {
         return online && allowed && !isolated;
     }
 
-    /** The last-level cache, or {@code null} when the kernel gives no caches. */
+    /**
+     * The last-level cache, or {@code null} when the kernel gives no caches.
+     *
+     * @return the data or unified cache of the highest level, or {@code null}
+     */
     public Cache lastLevelCache() {
         Cache best = null;
         for (Cache cache : caches) {

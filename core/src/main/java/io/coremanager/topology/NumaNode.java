@@ -25,7 +25,12 @@ public record NumaNode(int id, CpuSet cpus, Map<Integer, Integer> distances) {
         }
     }
 
-    /** The distance from this node to {@code node}, or empty when the kernel does not say. */
+    /**
+     * The distance from this node to {@code node}, or empty when the kernel does not say.
+     *
+     * @param node the other node
+     * @return the distance (10 is local), or empty
+     */
     public OptionalInt distanceTo(int node) {
         Integer d = distances.get(node);
         return d == null ? OptionalInt.empty() : OptionalInt.of(d);

@@ -27,6 +27,19 @@ import java.util.regex.Pattern;
  * platforms and are -1 on others. Never throws for what it reads: a missing, unreadable or
  * malformed file becomes a warning and the topology degrades around it.
  *
+ * <p>Where sysfs is odd, hwloc's rules ({@code topology-linux.c}) decide:
+ * <ul>
+ *   <li>A cache whose {@code shared_cpu_map} is all zeros (old ia64 kernels, for L3 and L2i)
+ *       belongs to the CPU's core: its thread siblings.</li>
+ *   <li>A {@code shared_cpu_list} that does not contain its own CPU is wrong on its face: the
+ *       {@code shared_cpu_map} (which hwloc reads) is taken instead, and a warning says so.</li>
+ *   <li>Thread siblings whose {@code core_id}s differ within one package are separate cores (AMD
+ *       Bulldozer-family compute units): each is a core of its own and the sibling set becomes
+ *       their cluster, unless the kernel's {@code cluster_cpus} already names a larger one.</li>
+ * </ul>
+ * Where the kernel names no cluster, a cache below the last level shared by more than one core (the
+ * L2 of a group of Intel E-cores on kernels before {@code cluster_cpus}) is the cluster.
+ *
  * <p>Not thread-safe; one instance reads one tree once.
  */
 final class SysfsReader {
@@ -52,6 +65,10 @@ final class SysfsReader {
         CpuSet dieSet;
         CpuSet clusterSet;
         int kernelPackageId = -1;
+        /** {@code core_id}, -1 when absent: only used to tell compute units from SMT siblings. */
+        int kernelCoreId = -1;
+        /** The thread siblings when they turned out to be a compute unit of several cores, else null. */
+        CpuSet unitSet;
         List<Cache> caches = List.of();
 
         Facts(int cpu) {
@@ -115,10 +132,13 @@ final class SysfsReader {
                 withTopology = withTopology.with(f.cpu);
             }
         }
+        adoptSiblingsClaimedByOthers(facts);
+        splitComputeUnits(facts);
         Map<Cache, Cache> cacheInterner = new HashMap<>();
         for (Facts f : facts.values()) {
             if (f.online) {
-                f.caches = readCaches(f.cpu, online, cacheInterner);
+                // After the core sets are final: an all-zero shared_cpu_map means "the core's".
+                f.caches = readCaches(f, online, withTopology, cacheInterner);
             }
         }
         return assemble(facts, online, withTopology, possible == null ? known : possible.union(known));
@@ -133,7 +153,6 @@ final class SysfsReader {
         Map<Integer, Object> clusterKeys = new LinkedHashMap<>();
         Map<Integer, Object> llcKeys = new LinkedHashMap<>();
         boolean anyPackageInfo = false;
-        adoptSiblingsClaimedByOthers(facts);
         for (Facts f : facts.values()) {
             if (!f.online) {
                 continue;
@@ -143,7 +162,11 @@ final class SysfsReader {
             anyPackageInfo |= packageKey != null;
             packageKeys.put(f.cpu, packageKey);
             dieKeys.put(f.cpu, f.dieSet == null ? null : closed(f.dieSet, f.cpu, withTopology));
-            clusterKeys.put(f.cpu, f.clusterSet == null ? null : closed(f.clusterSet, f.cpu, withTopology));
+            CpuSet cluster = clusterOf(f);
+            if (cluster == null) {
+                cluster = sharedMidLevelCache(f, withTopology);
+            }
+            clusterKeys.put(f.cpu, cluster == null ? null : closed(cluster, f.cpu, withTopology));
             Cache llc = lastLevelCache(f.caches);
             llcKeys.put(f.cpu, llc == null ? null : llc.sharedBy());
         }
@@ -214,6 +237,69 @@ final class SysfsReader {
                 }
             }
         }
+    }
+
+    /**
+     * AMD Bulldozer-family compute units, as hwloc reads them: two thread siblings whose
+     * {@code core_id}s differ in one package are two cores sharing a unit, not SMT threads of one
+     * core. Each CPU's core becomes the siblings with its own {@code core_id}; the whole sibling set
+     * is kept as {@link Facts#unitSet}, the cluster above them. Siblings whose {@code core_id} is
+     * unknown stay in the core (no evidence to split on). Reads only {@code kernelCoreId} and
+     * {@code kernelPackageId} of the siblings, so the order of the loop does not matter.
+     */
+    private static void splitComputeUnits(Map<Integer, Facts> facts) {
+        for (Facts f : facts.values()) {
+            if (!f.online || f.coreSet == null || f.coreSet.size() < 2 || f.kernelCoreId < 0) {
+                continue;
+            }
+            CpuSet.Builder sameCore = CpuSet.builder().add(f.cpu);
+            boolean split = false;
+            for (int s : f.coreSet.toArray()) {
+                Facts sibling = facts.get(s);
+                if (sibling == null || s == f.cpu) {
+                    continue;
+                }
+                if (sibling.kernelCoreId >= 0 && sibling.kernelCoreId != f.kernelCoreId
+                        && sibling.kernelPackageId == f.kernelPackageId) {
+                    split = true;
+                } else {
+                    sameCore.add(s);
+                }
+            }
+            if (split) {
+                f.unitSet = f.coreSet;
+                f.coreSet = sameCore.build();
+            }
+        }
+    }
+
+    /** The kernel's cluster, or the compute unit where that is larger (or the kernel names none). */
+    private static CpuSet clusterOf(Facts f) {
+        if (f.unitSet != null && (f.clusterSet == null || !f.clusterSet.containsAll(f.unitSet))) {
+            return f.unitSet;
+        }
+        return f.clusterSet;
+    }
+
+    /**
+     * Where the kernel names no cluster (before {@code cluster_cpus}, Linux 5.16): the CPUs of the
+     * highest cache below the last level that more than the core shares (an L2 of four Intel
+     * E-cores), or {@code null}. Such a cache is what a cluster is on x86.
+     */
+    private static CpuSet sharedMidLevelCache(Facts f, CpuSet withTopology) {
+        Cache llc = lastLevelCache(f.caches);
+        CpuSet core = f.coreSet == null ? CpuSet.of(f.cpu) : closed(f.coreSet, f.cpu, withTopology);
+        CpuSet best = null;
+        int bestLevel = 0;
+        for (Cache cache : f.caches) {
+            if (cache != llc && cache.holdsData() && cache.level() > bestLevel && llc != null
+                    && cache.level() < llc.level() && cache.sharedBy().containsAll(core)
+                    && cache.sharedBy().size() > core.size()) {
+                best = cache.sharedBy();
+                bestLevel = cache.level();
+            }
+        }
+        return best;
     }
 
     /** The CPUs of {@code f}'s physical core, or a cpuinfo key, or the CPU alone. */
@@ -361,6 +447,7 @@ final class SysfsReader {
         f.dieSet = siblingList(dir, "die_cpus", null);
         f.clusterSet = siblingList(dir, "cluster_cpus", null);
         f.kernelPackageId = optionalInt(dir.resolve("physical_package_id"));
+        f.kernelCoreId = optionalInt(dir.resolve("core_id"));
         if (f.coreSet == null && f.packageSet == null) {
             warnings.add(rel(dir) + ": no sibling lists for cpu " + f.cpu + "; taking it as a core of its own");
         }
@@ -405,14 +492,15 @@ final class SysfsReader {
 
     // ---------------------------------------------------------------- caches
 
-    private List<Cache> readCaches(int cpu, CpuSet online, Map<Cache, Cache> interner) {
-        Path dir = cpuDir.resolve("cpu" + cpu).resolve("cache");
+    private List<Cache> readCaches(Facts f, CpuSet online, CpuSet withTopology, Map<Cache, Cache> interner) {
+        Path dir = cpuDir.resolve("cpu" + f.cpu).resolve("cache");
+        CpuSet core = f.coreSet == null ? CpuSet.of(f.cpu) : closed(f.coreSet, f.cpu, withTopology);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         List<Cache> caches = new ArrayList<>();
         for (int index : listNumbered(dir, CACHE_DIR).toArray()) {
-            Cache cache = readCache(dir.resolve("index" + index), cpu, online);
+            Cache cache = readCache(dir.resolve("index" + index), f.cpu, core, online);
             if (cache != null) {
                 caches.add(interner.computeIfAbsent(cache, c -> c));
             }
@@ -422,7 +510,7 @@ final class SysfsReader {
         return caches;
     }
 
-    private Cache readCache(Path dir, int cpu, CpuSet online) {
+    private Cache readCache(Path dir, int cpu, CpuSet core, CpuSet online) {
         int level = optionalInt(dir.resolve("level"));
         String typeText = SysFiles.readOptional(dir.resolve("type"));
         Cache.Type type = typeText == null ? null : switch (typeText) {
@@ -435,15 +523,37 @@ final class SysfsReader {
             warnings.add(rel(dir) + ": no usable level or type (" + level + ", " + typeText + "); cache skipped");
             return null;
         }
-        CpuSet shared = null;
-        if (Files.exists(dir.resolve("shared_cpu_list"))) {
-            shared = readList(dir.resolve("shared_cpu_list"));
-        }
-        if (shared == null && Files.exists(dir.resolve("shared_cpu_map"))) {
-            shared = readMask(dir.resolve("shared_cpu_map"));
-        }
-        shared = (shared == null ? CpuSet.empty() : shared.intersect(online)).with(cpu);
+        CpuSet shared = sharedBy(dir, cpu, core).intersect(online).with(cpu);
         return new Cache(level, type, parseSize(dir.resolve("size")), shared);
+    }
+
+    /**
+     * The CPUs sharing the cache of {@code dir}: the list, else the mask. Invariant of the kernel:
+     * both name the cache's own CPU. A list that does not is damage (the mask is read instead, and
+     * a warning says so); an all-zero mask is an old ia64 kernel's way of saying "this core's".
+     */
+    private CpuSet sharedBy(Path dir, int cpu, CpuSet core) {
+        Path listFile = dir.resolve("shared_cpu_list");
+        Path maskFile = dir.resolve("shared_cpu_map");
+        CpuSet list = Files.exists(listFile) ? readList(listFile) : null;
+        if (list != null && list.contains(cpu)) {
+            return list;
+        }
+        CpuSet mask = Files.exists(maskFile) ? readMask(maskFile) : null;
+        if (list != null && !list.isEmpty()) {
+            warnings.add(rel(listFile) + ": " + list + " does not contain cpu " + cpu + " itself; "
+                    + (mask == null ? "no shared_cpu_map to read instead, taking the list with cpu " + cpu
+                            : "read shared_cpu_map instead (" + (mask.isEmpty() ? "all zeros: the core's cpus "
+                                    + core : mask.with(cpu).toString()) + ")"));
+            if (mask == null) {
+                return list;
+            }
+        }
+        if (mask == null) {
+            return CpuSet.empty(); // the cache is the CPU's own: the caller adds the CPU
+        }
+        // hwloc: "ia64 returning empty L3 and L2i? use the core set instead".
+        return mask.isEmpty() ? core : mask;
     }
 
     /** {@code 32K}, {@code 1024K}, {@code 8M}: the kernel's cache size format; -1 when absent or odd. */

@@ -80,6 +80,13 @@ public final class FakeSysfs {
         return this;
     }
 
+    /** One cluster ({@code cluster_cpus}): cores sharing an L2 or an ARM cluster. */
+    public FakeSysfs cluster(String cpus, int id) {
+        siblings(cpus, "cluster_cpus", null);
+        CpuSet.parse(cpus).forEachCpu(c -> file(topology(c) + "/cluster_id", Integer.toString(id)));
+        return this;
+    }
+
     /** One die. */
     public FakeSysfs die(String cpus, int id) {
         siblings(cpus, "die_cpus", null);

@@ -322,4 +322,15 @@ class CpuTopologyTest {
         List<CpuSet> cores = CpuTopology.read(root).cores();
         assertThat(cores).extracting(CpuSet::first).isSorted();
     }
+
+    @Test
+    void anL2SharedByCoresIsTheirClusterWhereTheKernelNamesNone() {
+        // A kernel before cluster_cpus (5.16): four E-cores share an L2; the P-core has its own.
+        FakeSysfs.at(root).cpus("0-5").core("0-1").core("2").core("3").core("4").core("5").pkg("0-5", 0)
+                .cache(2, "Unified", "1280K", "0-1").cache(2, "Unified", "2048K", "2-5")
+                .cache(3, "Unified", "12288K", "0-5");
+        CpuTopology t = CpuTopology.read(root);
+        assertThat(t.clusters()).containsExactly(CpuSet.parse("2-5"));
+        assertThat(t.cpu(0).cluster()).isNotEqualTo(t.cpu(2).cluster());
+    }
 }

@@ -1,9 +1,7 @@
 package io.coremanager.cli.bench;
 
-import io.coremanager.CpuSet;
-import io.coremanager.bench.harness.Floor;
-import io.coremanager.bench.harness.Pinned;
-import io.coremanager.bench.harness.Sampler;
+import io.coremanager.topology.CpuTopology;
+import io.coremanager.topology.MeasuredTopology;
 
 import javax.imageio.ImageIO;
 import java.awt.Color;
@@ -13,10 +11,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The core-to-core latency matrix: for every pair of CPUs, a thread pinned to one bounces a cache
- * line with a thread pinned to the other ({@link Floor}); the cell is the median round trip.
- * Cheap cells are CPUs that share a core or a cache; dear ones cross a die, a package or a NUMA
- * node.
+ * The core-to-core latency matrix as a picture. The measuring, the table and its parser live in
+ * core ({@link CpuTopology#measure}, {@link MeasuredTopology#table()},
+ * {@link MeasuredTopology#parse}); this adds only the heat map, which needs AWT.
  */
 public final class CoreToCore {
 
@@ -28,85 +25,16 @@ public final class CoreToCore {
         this.nanos = nanos;
     }
 
-    /** Measures every ordered pair of {@code cpus}; {@code progress} hears the fraction done. */
-    public static CoreToCore measure(CpuSet cpus, long warmupMillis, long measureMillis, Sampler.Progress progress)
-            throws Exception {
-        int[] list = cpus.toArray();
+    /** The picture of {@code measured}'s matrix. */
+    public static CoreToCore of(MeasuredTopology measured) {
+        int[] list = measured.cpus().toArray();
         double[][] nanos = new double[list.length][list.length];
-        int pairs = list.length * (list.length - 1);
-        int done = 0;
         for (int i = 0; i < list.length; i++) {
             for (int j = 0; j < list.length; j++) {
-                if (i == j) {
-                    nanos[i][j] = Double.NaN;
-                    continue;
-                }
-                int caller = list[i];
-                int responder = list[j];
-                int finished = done;
-                nanos[i][j] = Pinned.call(caller, () -> {
-                    try (Floor floor = new Floor(responder)) {
-                        return Sampler.sample(floor::roundTrip, warmupMillis, measureMillis,
-                                f -> progress.fraction((finished + f) / pairs)).median();
-                    }
-                });
-                done++;
+                nanos[i][j] = measured.roundTripNanos(list[i], list[j]);
             }
         }
-        progress.fraction(1);
         return new CoreToCore(list, nanos);
-    }
-
-    /**
-     * Reads a matrix back from its {@link #table()} text (from another machine, say), to draw it.
-     *
-     * @throws IllegalArgumentException if the text is not such a table
-     */
-    public static CoreToCore parse(String text) {
-        java.util.List<String> rows = new java.util.ArrayList<>();
-        for (String line : text.split("\n")) {
-            if (!line.isBlank() && line.trim().matches("[0-9 -]+")) {
-                rows.add(line.trim());
-            }
-        }
-        if (rows.size() < 3) {
-            throw new IllegalArgumentException("not a core-to-core table: expected a header of cpus and a row per cpu");
-        }
-        int[] cpus = java.util.Arrays.stream(rows.getFirst().split("\\s+")).mapToInt(Integer::parseInt).toArray();
-        if (rows.size() - 1 != cpus.length) {
-            throw new IllegalArgumentException("not a core-to-core table: " + cpus.length + " cpus in the header, "
-                    + (rows.size() - 1) + " rows");
-        }
-        double[][] nanos = new double[cpus.length][cpus.length];
-        for (int i = 0; i < cpus.length; i++) {
-            String[] cells = rows.get(i + 1).split("\\s+");
-            if (cells.length != cpus.length + 1) {
-                throw new IllegalArgumentException("row " + (i + 1) + " of the core-to-core table has "
-                        + (cells.length - 1) + " cells (expected: " + cpus.length + ")");
-            }
-            for (int j = 0; j < cpus.length; j++) {
-                nanos[i][j] = cells[j + 1].equals("-") ? Double.NaN : Double.parseDouble(cells[j + 1]);
-            }
-        }
-        return new CoreToCore(cpus, nanos);
-    }
-
-    /** The matrix as text: rows are the caller's CPU, columns the responder's, nanoseconds. */
-    public String table() {
-        StringBuilder out = new StringBuilder("round trip (ns), median; row = caller cpu, column = responder cpu\n");
-        out.append(String.format("%6s", ""));
-        for (int cpu : cpus) {
-            out.append(String.format("%6d", cpu));
-        }
-        out.append('\n');
-        for (int i = 0; i < cpus.length; i++) {
-            out.append(String.format("%6d", cpus[i]));
-            for (int j = 0; j < cpus.length; j++) {
-                out.append(Double.isNaN(nanos[i][j]) ? String.format("%6s", "-") : String.format("%6.0f", nanos[i][j]));
-            }
-            out.append('\n');
-        }
-        return out.toString();
     }
 
     /**
