@@ -423,10 +423,7 @@ public final class CoreManager implements AutoCloseable {
      * be where the platform cannot pin or cannot make core-affine virtual threads. Not thread-safe.
      */
     public static final class Builder {
-        private CpuSet cpus;
-        private Placement placement = Placement.allUsable();
-        private boolean includeIsolated;
-        private CpuTopology topology;
+        private final CpuSelection selection = new CpuSelection();
         private String namePrefix = "coremanager-cpu-";
         private Thread.UncaughtExceptionHandler handler;
         private IdleStrategy idleStrategy = IdleStrategy.spinThenPark();
@@ -490,14 +487,13 @@ public final class CoreManager implements AutoCloseable {
          * are not and why. Replaces any {@link #placement}.
          */
         public Builder cpus(CpuSet cpus) {
-            this.cpus = Objects.requireNonNull(cpus, "cpus");
+            selection.cpus(cpus);
             return this;
         }
 
         /** Chooses the CPUs from the topology: see {@link Placement}. Replaces any {@link #cpus}. */
         public Builder placement(Placement placement) {
-            this.placement = Objects.requireNonNull(placement, "placement");
-            this.cpus = null;
+            selection.placement(placement);
             return this;
         }
 
@@ -507,13 +503,13 @@ public final class CoreManager implements AutoCloseable {
          * of pinned work; say so explicitly to use it.
          */
         public Builder includeIsolated(boolean includeIsolated) {
-            this.includeIsolated = includeIsolated;
+            selection.includeIsolated(includeIsolated);
             return this;
         }
 
         /** The topology to place lanes on; by default {@link CpuTopology#current()}. */
         public Builder topology(CpuTopology topology) {
-            this.topology = Objects.requireNonNull(topology, "topology");
+            selection.topology(topology);
             return this;
         }
 
@@ -599,8 +595,8 @@ public final class CoreManager implements AutoCloseable {
             if (requirePinning && !Affinity.isSupported()) {
                 throw new IllegalStateException("pinning is required but " + Affinity.unsupportedReason().orElse("?"));
             }
-            CpuTopology t = topology != null ? topology : CpuTopology.current();
-            CpuChoice.Choice choice = CpuChoice.chooseForLanes(t, cpus, placement, includeIsolated, sizeByCpuQuota);
+            CpuTopology t = selection.resolveTopology();
+            CpuChoice.Choice choice = selection.choose(t, sizeByCpuQuota);
             CpuSet chosen = choice.cpus();
             Lanes lanes = Lanes.start(new Lanes.Config(chosen, namePrefix, idleStrategy.spinNanos(),
                     Affinity.isSupported(), daemon, handler, queueCapacity,

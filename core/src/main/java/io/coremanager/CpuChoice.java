@@ -1,8 +1,8 @@
 package io.coremanager;
 
+import io.coremanager.internal.CpuRefusals;
 import io.coremanager.topology.CpuTopology;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -103,27 +103,10 @@ final class CpuChoice {
             throw new IllegalArgumentException("cpus: empty set (expected: at least one cpu; usable cpus: "
                     + candidates + ")");
         }
-        CpuSet all = topology.allCpus();
-        CpuSet missing = requested.minus(all);
-        CpuSet offline = requested.minus(missing).minus(topology.onlineCpus());
-        CpuSet notAllowed = requested.minus(missing).minus(offline).minus(topology.allowedCpus());
-        CpuSet isolated = includeIsolated ? CpuSet.empty()
-                : requested.intersect(topology.isolatedCpus()).minus(offline).minus(notAllowed);
-        List<String> problems = new ArrayList<>();
-        if (!missing.isEmpty()) {
-            problems.add("cpus " + missing + " do not exist on this machine (cpus: " + all + ")");
-        }
-        if (!offline.isEmpty()) {
-            problems.add("cpus " + offline + " are offline");
-        }
-        if (!notAllowed.isEmpty()) {
-            problems.add("cpus " + notAllowed + " are not allowed for this process (allowed cpus: "
-                    + topology.allowedCpus() + "; see taskset, the cgroup cpuset or the container's cpu limits)");
-        }
-        if (!isolated.isEmpty()) {
-            problems.add("cpus " + isolated + " are isolated (isolcpus/nohz_full); call includeIsolated(true) "
-                    + "to manage them");
-        }
+        List<String> problems = new CpuRefusals(topology.allCpus(), "cpus", topology.onlineCpus(),
+                topology.allowedCpus(), "allowed cpus: " + topology.allowedCpus()
+                        + "; see taskset, the cgroup cpuset or the container's cpu limits",
+                includeIsolated ? CpuSet.empty() : topology.isolatedCpus()).reasons(requested);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("cpus " + requested + " cannot be managed: " + String.join("; ", problems)
                     + " (usable cpus: " + candidates + ")");

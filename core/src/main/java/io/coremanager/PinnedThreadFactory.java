@@ -161,10 +161,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
 
     /** Builds a {@link PinnedThreadFactory}. Not thread-safe. */
     public static final class Builder {
-        private CpuSet cpus;
-        private Placement placement = Placement.allUsable();
-        private CpuTopology topology;
-        private boolean includeIsolated;
+        private final CpuSelection selection = new CpuSelection();
         private boolean wholeCores;
         private CpuReservations exclusive;
         private String namePrefix = "pinned-";
@@ -177,26 +174,25 @@ public final class PinnedThreadFactory implements ThreadFactory {
 
         /** Pins to exactly these CPUs, checked as {@link CoreManager.Builder#cpus} checks them. */
         public Builder cpus(CpuSet cpus) {
-            this.cpus = Objects.requireNonNull(cpus, "cpus");
+            selection.cpus(cpus);
             return this;
         }
 
         /** Chooses the CPUs from the topology (every usable CPU by default). */
         public Builder placement(Placement placement) {
-            this.placement = Objects.requireNonNull(placement, "placement");
-            this.cpus = null;
+            selection.placement(placement);
             return this;
         }
 
         /** The topology to place on; {@link CpuTopology#current()} by default. */
         public Builder topology(CpuTopology topology) {
-            this.topology = Objects.requireNonNull(topology, "topology");
+            selection.topology(topology);
             return this;
         }
 
         /** Whether isolated CPUs may be used (off by default, as for {@link CoreManager}). */
         public Builder includeIsolated(boolean includeIsolated) {
-            this.includeIsolated = includeIsolated;
+            selection.includeIsolated(includeIsolated);
             return this;
         }
 
@@ -248,8 +244,8 @@ public final class PinnedThreadFactory implements ThreadFactory {
          * @throws IllegalArgumentException if a chosen CPU cannot be used (the message says which and why)
          */
         public PinnedThreadFactory build() {
-            CpuTopology t = topology != null ? topology : CpuTopology.current();
-            CpuSet chosen = CpuChoice.choose(t, cpus, placement, includeIsolated);
+            CpuTopology t = selection.resolveTopology();
+            CpuSet chosen = selection.chooseCpus(t); // a factory's threads come and go: no quota sizing
             List<CpuSet> slots = new ArrayList<>();
             if (wholeCores) {
                 CpuSet covered = CpuSet.empty();

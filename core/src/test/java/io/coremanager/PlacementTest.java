@@ -103,9 +103,9 @@ class PlacementTest {
         assertThatThrownBy(() -> CoreManager.builder().topology(t).cpus(CpuSet.parse("1-2,6-7,99")).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("cpus 1-2,6-7,99 cannot be managed: cpus 99 do not exist on this machine (cpus: 0-7); "
-                        + "cpus 6 are offline; cpus 7 are not allowed for this process (allowed cpus: 0-5; "
+                        + "cpus 6 are offline; cpus 7 exist but are not allowed for this process (allowed cpus: 0-5; "
                         + "see taskset, the cgroup cpuset or the container's cpu limits); cpus 2 are isolated "
-                        + "(isolcpus/nohz_full); call includeIsolated(true) to manage them (usable cpus: 0-1,3-5)");
+                        + "(isolcpus/nohz_full); call includeIsolated(true) to use them (usable cpus: 0-1,3-5)");
         assertThatThrownBy(() -> CoreManager.builder().topology(t).cpus(CpuSet.empty()).build())
                 .hasMessage("cpus: empty set (expected: at least one cpu; usable cpus: 0-1,3-5)");
     }

@@ -2,10 +2,10 @@ package io.coremanager.affinity;
 
 import io.coremanager.CpuSet;
 import io.coremanager.internal.CgroupLimits;
+import io.coremanager.internal.CpuRefusals;
 import io.coremanager.internal.SysFiles;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -50,24 +50,8 @@ final class PinnableCpus {
 
     /** Why each refused CPU of {@code requested} was refused, or {@code fallback} if none can be named. */
     String explain(CpuSet requested, String fallback) {
-        List<String> reasons = new ArrayList<>();
-        CpuSet missing = possible.isEmpty() ? CpuSet.empty() : requested.minus(possible);
-        CpuSet offline = online.isEmpty() ? CpuSet.empty() : requested.minus(missing).minus(online);
-        CpuSet notAllowed = allowed.isEmpty() ? CpuSet.empty() : requested.minus(missing).minus(offline).minus(allowed);
-        if (!missing.isEmpty()) {
-            reasons.add(cpus(missing) + " do not exist on this machine (possible cpus: " + possible + ")");
-        }
-        if (!offline.isEmpty()) {
-            reasons.add(cpus(offline) + " are offline");
-        }
-        if (!notAllowed.isEmpty()) {
-            reasons.add(cpus(notAllowed) + " exist but are not allowed for this process"
-                    + (cpusetSource == null ? "" : " (cgroup " + cpusetSource + ")"));
-        }
+        List<String> reasons = new CpuRefusals(possible, "possible cpus", online, allowed,
+                cpusetSource == null ? null : "cgroup " + cpusetSource, CpuSet.empty()).reasons(requested);
         return reasons.isEmpty() ? fallback : String.join("; ", reasons);
-    }
-
-    private static String cpus(CpuSet set) {
-        return "cpus " + set;
     }
 }

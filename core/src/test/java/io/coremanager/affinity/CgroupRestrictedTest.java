@@ -52,7 +52,7 @@ class CgroupRestrictedTest {
             assertThat(output).contains("pin: sched_setaffinity(calling thread, cpus " + excluded + ") failed: EINVAL: cpus "
                     + excluded + " exist but are not allowed for this process (cgroup " + source + "); allowed cpus: " + allowed);
             assertThat(output).contains("manager: cpus " + excluded + " cannot be managed: cpus " + excluded
-                    + " are not allowed for this process (allowed cpus: " + allowed);
+                    + " exist but are not allowed for this process (allowed cpus: " + allowed);
             assertThat(output).contains("unpinned lane: pinned=false answer=42 problem=sched_setaffinity(calling thread, cpus "
                     + excluded + ") failed: EINVAL: cpus " + excluded + " exist but are not allowed");
             assertThat(output).contains("lanes run unpinned (stats() shows which): cpu " + excluded);
