@@ -12,10 +12,12 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Runs work on the CPUs you choose. For every managed CPU it keeps a lane: a queue and one carrier
@@ -43,8 +45,11 @@ import java.util.concurrent.TimeUnit;
  *       across {@code sleep}, {@code park}, socket and file I/O, {@code synchronized},
  *       {@code Thread.yield} and timed waits, interleaved with the lane's tasks. A virtual thread
  *       started with {@code Thread.ofVirtual()} inside one inherits its lane. Nothing compensates
- *       for a blocking native call: it stalls the CPU's lane until it returns.</li>
+ *       for a blocking native call: it stalls the CPU's lane until it returns; run such calls with
+ *       {@link #offload} or {@link #offloadAndWait}, on threads off the lanes' CPUs.</li>
  * </ul>
+ * State that lives on a lane: {@link #laneLocal} (one instance per lane, made on it) and
+ * {@link #sharded} (a service with one shard per lane, called on the shard's lane).
  * Core-affine virtual threads need {@code --add-opens java.base/java.lang=ALL-UNNAMED}; without it
  * {@code go} runs its task on a platform thread pinned to the CPU (and says so once), unless the
  * builder requires real virtual threads.
@@ -92,11 +97,13 @@ public final class CoreManager implements AutoCloseable {
     private final IdleStrategy idleStrategy;
     /** What the cgroup CPU quota did to this manager's size. */
     private final CpuQuotaDecision quotaDecision;
+    private final OffloadPools offload;
 
     private CoreManager(Lanes lanes, CpuTopology topology, CpuSet cpus, IdleStrategy idleStrategy,
-                        CpuQuotaDecision quotaDecision) {
+                        CpuQuotaDecision quotaDecision, OffloadPools offload) {
         this.lanes = lanes;
         this.quotaDecision = quotaDecision;
+        this.offload = offload;
         this.cpus = cpus;
         this.cpuList = cpus.toArray();
         this.topology = topology;
@@ -267,6 +274,127 @@ public final class CoreManager implements AutoCloseable {
         return cpuList[KeySharding.bucket(key, cpuList.length)];
     }
 
+    // ---------------------------------------------------------------- lane services
+
+    /**
+     * A value with one instance per lane, each made by {@code initial} on its own lane the first time
+     * that lane's code asks for it, and seen only by that lane's code: see {@link LaneLocal}. Never
+     * waits, so it is safe to call anywhere, lane code included.
+     *
+     * @param <T> the type of the per-lane value
+     * @param initial makes a lane's instance, on that lane; must not return null
+     * @return the lane-local value, with no instance made yet
+     */
+    public <T> LaneLocal<T> laneLocal(Supplier<? extends T> initial) {
+        Objects.requireNonNull(initial, "initial");
+        return new LaneLocal<>(lanes, cpus, initial);
+    }
+
+    /**
+     * A service sharded by CPU: one instance per lane, made by {@code factory} on its own lane the
+     * first time a call reaches that lane, and called on its lane with {@link Sharded#invokeOn},
+     * {@link Sharded#invokeOnAll} and {@link Sharded#mapReduce}. Never waits, so it is safe to call
+     * anywhere, lane code included.
+     *
+     * @param <S> the type of a shard
+     * @param factory makes a lane's shard, on that lane; must not return null
+     * @return the sharded service, with no shard made yet
+     */
+    public <S> Sharded<S> sharded(Supplier<? extends S> factory) {
+        Objects.requireNonNull(factory, "factory");
+        return new Sharded<>(this, lanes, laneLocal(factory));
+    }
+
+    /**
+     * Runs a blocking call (file I/O, a JNI call, a legacy blocking API) on a platform thread off the
+     * lanes' CPUs, so that it does not stall a lane. The offload threads run on the usable CPUs that
+     * no lane has, those of the calling lane's NUMA node where the topology names one; if no CPU is
+     * left off the lanes they run on the usable CPUs and the manager says so once. Usable from
+     * anywhere:
+     * <ul>
+     *   <li>From lane code (a task, a core-affine virtual thread), the future completes <b>on the
+     *       caller's lane</b>: dependent stages added with the non-async methods ({@code thenAccept},
+     *       {@code thenApply}, ...) run there, and may use the lane's {@link LaneLocal} state. A task
+     *       composes: {@code cores.offload(() -> Files.readString(p)).thenAccept(s -> cache.get().put(p, s))}.
+     *       Waiting for it ({@code join}, {@code get}) from that lane's carrier throws
+     *       {@link IllegalStateException}, since the carrier would wait for itself; a core-affine
+     *       virtual thread may wait (it parks), or use {@link #offloadAndWait}.</li>
+     *   <li>From any other thread, the future completes on the offload thread, and the call runs on
+     *       the pool of the first managed CPU.</li>
+     * </ul>
+     * Cancelling the future before the call starts keeps it from running; a running call is not
+     * interrupted by it. {@link #shutdownNow()} interrupts running calls and fails queued ones with a
+     * {@link CancellationException}; {@link #close()} waits for accepted calls.
+     *
+     * @param <T> the result type
+     * @param call the blocking call
+     * @return its future: the call's result, or its exception (an {@code Error} too)
+     * @throws RejectedExecutionException from lane code once the lanes have terminated; from other
+     *     threads once the manager is shut down
+     */
+    public <T> CompletableFuture<T> offload(Callable<? extends T> call) {
+        Objects.requireNonNull(call, "call");
+        int cpu = lanes.laneCpuOf(Thread.currentThread());
+        checkOffloadAccepted(cpu);
+        CompletableFuture<T> future = cpu >= 0
+                ? new LaneBoundFuture<>(lanes, cpu, "a blocking call it offloaded")
+                : new CompletableFuture<>();
+        offload.execute(cpu >= 0 ? cpu : cpuList[0], call, future, cpu >= 0);
+        return future;
+    }
+
+    /**
+     * Runs a blocking call off the lanes' CPUs, as {@link #offload} does, and waits for it: a
+     * core-affine virtual thread parks, freeing its lane for other work, and resumes on its lane
+     * with the result. Also usable from threads that are not lane code (they simply wait); not from
+     * a task on a lane's carrier, which would hold the whole lane while it waits: use
+     * {@link #offload} and compose there.
+     *
+     * @param <T> the result type
+     * @param call the blocking call
+     * @return the call's result
+     * @throws Exception what the call threw, as it threw it (an {@code Error} too)
+     * @throws InterruptedException if interrupted while waiting (the call, if not yet started, is
+     *     cancelled; one already running goes on)
+     * @throws IllegalStateException if called by a task on a lane's carrier
+     * @throws RejectedExecutionException as {@link #offload} does
+     */
+    public <T> T offloadAndWait(Callable<? extends T> call) throws Exception {
+        Objects.requireNonNull(call, "call");
+        Thread caller = Thread.currentThread();
+        int cpu = lanes.laneCpuOf(caller);
+        if (cpu >= 0 && !caller.isVirtual()) {
+            throw new IllegalStateException("offloadAndWait called by a task on cpu " + cpu + "'s carrier: waiting would "
+                    + "hold the whole lane (expected: a core-affine virtual thread, which parks, or a thread off the "
+                    + "lanes; from a task, use offload(call) and compose: its stages run on cpu " + cpu + ")");
+        }
+        checkOffloadAccepted(cpu);
+        CompletableFuture<T> future = new CompletableFuture<>();
+        offload.execute(cpu >= 0 ? cpu : cpuList[0], call, future, false); // a parked thread resumes on its lane anyway
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(false);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception exception) {
+                throw exception;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
+    }
+
+    private void checkOffloadAccepted(int callerCpu) {
+        if (lanes.isTerminated() || (callerCpu < 0 && lanes.isShutdown())) {
+            throw new RejectedExecutionException("CoreManager of cpus " + cpus + " is " + lanes.stateName()
+                    + "; it accepts no new blocking calls" + (callerCpu < 0 ? " from outside its lanes" : ""));
+        }
+    }
+
     // ---------------------------------------------------------------- queries
 
     /**
@@ -359,15 +487,20 @@ public final class CoreManager implements AutoCloseable {
      *
      * @return the tasks that never started: {@code execute}'s tasks as given, and for
      *     {@code submit}'s a {@link java.util.concurrent.RunnableFuture} view of the already
-     *     cancelled future, which does nothing when run
+     *     cancelled future, which does nothing when run. Blocking calls waiting in the offload pools
+     *     are not in it: their futures fail with a {@link CancellationException}, and running ones
+     *     are interrupted.
      */
     public List<Runnable> shutdownNow() {
-        return lanes.shutdownNow();
+        List<Runnable> handedBack = lanes.shutdownNow();
+        offload.shutdownNow();
+        return handedBack;
     }
 
     /**
      * Waits until every lane has terminated: no task queued or running, every core-affine virtual
-     * thread ended, every carrier gone.
+     * thread ended, every carrier gone; then until the offload pools have finished their accepted
+     * blocking calls (they shut down once the lanes have terminated).
      *
      * @param timeout how long to wait at most; any length (a longer one than {@code Long.MAX_VALUE}
      *     nanoseconds waits that long)
@@ -376,7 +509,13 @@ public final class CoreManager implements AutoCloseable {
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
-        return lanes.awaitTermination(TimeUnit.NANOSECONDS.convert(timeout)); // saturates, never overflows
+        long nanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates, never overflows
+        long start = System.nanoTime();
+        if (!lanes.awaitTermination(nanos)) {
+            return false;
+        }
+        offload.shutdown(); // no lane code is left to offload
+        return offload.awaitTermination(Math.max(0, nanos - (System.nanoTime() - start)));
     }
 
     /**
@@ -389,12 +528,16 @@ public final class CoreManager implements AutoCloseable {
     }
 
     /**
-     * Whether every lane has terminated.
+     * Whether every lane has terminated, and the offload pools after them.
      *
-     * @return true once every carrier has left
+     * @return true once every carrier has left and no offloaded call is left
      */
     public boolean isTerminated() {
-        return lanes.isTerminated();
+        if (!lanes.isTerminated()) {
+            return false;
+        }
+        offload.shutdown();
+        return offload.isTerminated();
     }
 
     /**
@@ -403,11 +546,37 @@ public final class CoreManager implements AutoCloseable {
      * {@link #shutdownNow()}, keeps waiting, and restores the interrupt status. Called from the
      * manager's own work (anything running on a lane's carrier: a task, a core-affine virtual
      * thread, or a virtual thread started inside one), it shuts down without waiting, since the
-     * caller is part of what it would wait for.
+     * caller is part of what it would wait for; so it does from an offloaded call (the lanes may be
+     * waiting for it). Once the lanes have terminated it waits for the offload pools' accepted calls.
      */
     @Override
     public void close() {
-        lanes.close();
+        Thread caller = Thread.currentThread();
+        if (offload.isOffloadThread(caller)) {
+            lanes.shutdown();
+            return;
+        }
+        lanes.close(); // returns at once when called from the lanes' own work
+        if (!lanes.isTerminated()) {
+            return; // the lanes' own work: it cannot wait for itself
+        }
+        offload.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (offload.awaitTermination(Long.MAX_VALUE)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                if (!interrupted) {
+                    offload.shutdownNow();
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            caller.interrupt();
+        }
     }
 
     @Override
@@ -434,6 +603,7 @@ public final class CoreManager implements AutoCloseable {
         private Duration stallThreshold = Duration.ofSeconds(1);
         private boolean interruptStalled;
         private boolean sizeByCpuQuota = true;
+        private int offloadThreads;
 
         private Builder() {
         }
@@ -444,6 +614,8 @@ public final class CoreManager implements AutoCloseable {
          * lane, rather than queue without end behind a stuck or overloaded lane. Wake-ups of
          * virtual threads are never refused. 0 (the default) is unbounded.
          *
+         * @param capacity the most entries a lane may hold; 0 for unbounded
+         * @return this builder
          * @throws IllegalArgumentException if {@code capacity} is negative
          */
         public Builder queueCapacity(long capacity) {
@@ -460,6 +632,8 @@ public final class CoreManager implements AutoCloseable {
          * event with the offender's stack). One second by default; {@link Duration#ZERO} turns the
          * watchdog off.
          *
+         * @param threshold the stall threshold; zero turns the watchdog off
+         * @return this builder
          * @throws IllegalArgumentException if {@code threshold} is negative
          */
         public Builder stallThreshold(Duration threshold) {
@@ -475,6 +649,9 @@ public final class CoreManager implements AutoCloseable {
          * Whether the watchdog interrupts what stalls a lane (the carrier, and the lane's running
          * virtual threads). Off by default: it only reports. Interrupting is a request, as always:
          * a busy loop or a native call that ignores it goes on.
+         *
+         * @param interrupt true to interrupt what stalls a lane
+         * @return this builder
          */
         public Builder interruptStalled(boolean interrupt) {
             this.interruptStalled = interrupt;
@@ -482,16 +659,41 @@ public final class CoreManager implements AutoCloseable {
         }
 
         /**
+         * How many platform threads each offload pool has at most ({@link CoreManager#offload}): one
+         * pool per NUMA node of the lanes, made on demand, retired when idle. By default four per CPU
+         * of the pool, at least four, at most 256: offloaded calls block, so more threads than CPUs.
+         *
+         * @param threads the most threads per pool; 0 for the default
+         * @return this builder
+         * @throws IllegalArgumentException if {@code threads} is negative or above 32767
+         */
+        public Builder offloadThreads(int threads) {
+            if (threads < 0 || threads > Short.MAX_VALUE) {
+                throw new IllegalArgumentException("threads: " + threads + " (expected: 0 for the default, or 1 to 32767)");
+            }
+            this.offloadThreads = threads;
+            return this;
+        }
+
+        /**
          * Manages exactly these CPUs. Each must exist, be online, be allowed for this process and
          * not be isolated (unless {@link #includeIsolated(boolean)}); {@link #build()} says which
          * are not and why. Replaces any {@link #placement}.
+         *
+         * @param cpus the CPUs to manage
+         * @return this builder
          */
         public Builder cpus(CpuSet cpus) {
             selection.cpus(cpus);
             return this;
         }
 
-        /** Chooses the CPUs from the topology: see {@link Placement}. Replaces any {@link #cpus}. */
+        /**
+         * Chooses the CPUs from the topology: see {@link Placement}. Replaces any {@link #cpus}.
+         *
+         * @param placement how to choose the CPUs
+         * @return this builder
+         */
         public Builder placement(Placement placement) {
             selection.placement(placement);
             return this;
@@ -501,19 +703,32 @@ public final class CoreManager implements AutoCloseable {
          * Whether isolated CPUs ({@code isolcpus}, {@code nohz_full}) may be managed. Off by
          * default: an isolated CPU is set aside by the administrator, often for exactly this kind
          * of pinned work; say so explicitly to use it.
+         *
+         * @param includeIsolated true to allow isolated CPUs
+         * @return this builder
          */
         public Builder includeIsolated(boolean includeIsolated) {
             selection.includeIsolated(includeIsolated);
             return this;
         }
 
-        /** The topology to place lanes on; by default {@link CpuTopology#current()}. */
+        /**
+         * The topology to place lanes on; by default {@link CpuTopology#current()}.
+         *
+         * @param topology the topology
+         * @return this builder
+         */
         public Builder topology(CpuTopology topology) {
             selection.topology(topology);
             return this;
         }
 
-        /** Carrier threads are named prefix + CPU ({@code coremanager-cpu-3}), virtual threads prefix + CPU + {@code -vt-N}. */
+        /**
+         * Carrier threads are named prefix + CPU ({@code coremanager-cpu-3}), virtual threads prefix + CPU + {@code -vt-N}.
+         *
+         * @param prefix the thread-name prefix
+         * @return this builder
+         */
         public Builder threadNamePrefix(String prefix) {
             this.namePrefix = Objects.requireNonNull(prefix, "prefix");
             return this;
@@ -523,13 +738,21 @@ public final class CoreManager implements AutoCloseable {
          * Sees what {@code execute} tasks throw, and what core-affine virtual threads do not catch.
          * By default the first are logged through {@code System.Logger} ("io.coremanager") and the
          * second follow the JDK's default handling.
+         *
+         * @param handler the handler
+         * @return this builder
          */
         public Builder uncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
-        /** What idle carriers do; {@link IdleStrategy#spinThenPark()} by default. */
+        /**
+         * What idle carriers do; {@link IdleStrategy#spinThenPark()} by default.
+         *
+         * @param idleStrategy the idle strategy
+         * @return this builder
+         */
         public Builder idleStrategy(IdleStrategy idleStrategy) {
             this.idleStrategy = Objects.requireNonNull(idleStrategy, "idleStrategy");
             return this;
@@ -539,6 +762,9 @@ public final class CoreManager implements AutoCloseable {
          * If true, {@link #build()} fails where a carrier cannot be pinned (an unsupported
          * platform, a refused {@code sched_setaffinity}). By default lanes then run unpinned, the
          * manager says so once, and {@link CoreManager#stats()} shows which lanes are unpinned.
+         *
+         * @param requirePinning true to fail where carriers cannot be pinned
+         * @return this builder
          */
         public Builder requirePinning(boolean requirePinning) {
             this.requirePinning = requirePinning;
@@ -549,6 +775,9 @@ public final class CoreManager implements AutoCloseable {
          * If true, {@link #build()} fails where core-affine virtual threads cannot be made (the
          * {@code --add-opens java.base/java.lang=ALL-UNNAMED} flag is missing). By default
          * {@code go} then falls back to platform threads pinned to the CPU.
+         *
+         * @param require true to fail where core-affine virtual threads cannot be made
+         * @return this builder
          */
         public Builder requireCoreAffineVirtualThreads(boolean require) {
             this.requireVirtualThreads = require;
@@ -573,7 +802,12 @@ public final class CoreManager implements AutoCloseable {
             return this;
         }
 
-        /** Whether carriers are daemon threads (true by default, like virtual threads). */
+        /**
+         * Whether carriers are daemon threads (true by default, like virtual threads).
+         *
+         * @param daemon true for daemon carriers
+         * @return this builder
+         */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
             return this;
@@ -582,6 +816,7 @@ public final class CoreManager implements AutoCloseable {
         /**
          * Chooses the CPUs, starts one pinned carrier per CPU, and returns when all are running.
          *
+         * @return the running manager
          * @throws IllegalArgumentException if a chosen CPU cannot be managed (the message says which,
          *     why, and which CPUs can)
          * @throws IllegalStateException if {@code requirePinning} or
@@ -601,7 +836,8 @@ public final class CoreManager implements AutoCloseable {
             Lanes lanes = Lanes.start(new Lanes.Config(chosen, namePrefix, idleStrategy.spinNanos(),
                     Affinity.isSupported(), daemon, handler, queueCapacity,
                     TimeUnit.NANOSECONDS.convert(stallThreshold), interruptStalled));
-            CoreManager manager = new CoreManager(lanes, t, chosen, idleStrategy, choice.quota());
+            OffloadPools offload = new OffloadPools(lanes, t, chosen, namePrefix, offloadThreads, Affinity.isSupported());
+            CoreManager manager = new CoreManager(lanes, t, chosen, idleStrategy, choice.quota(), offload);
             List<String> problems = lanes.pinProblems();
             if (!problems.isEmpty()) {
                 if (requirePinning) {

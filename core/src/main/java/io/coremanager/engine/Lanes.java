@@ -340,6 +340,44 @@ public final class Lanes implements TaskOwner {
         return VirtualThreadHook.unavailableReason();
     }
 
+    /**
+     * The CPU of the lane whose code {@code thread} is: the lane's carrier (its tasks run there), or
+     * a virtual thread whose scheduler is the lane (a core-affine one, or one started inside it).
+     * A late carrier is not lane code of its own: the continuations it runs are of virtual threads,
+     * found by their scheduler. Platform threads that {@code go} falls back to without the JDK hook
+     * run beside the carrier, not as the lane, so they are not lane code either.
+     *
+     * @param thread any thread
+     * @return the CPU of its lane in this group, or -1 if it is not lane code of this group
+     */
+    public int laneCpuOf(Thread thread) {
+        Objects.requireNonNull(thread, "thread");
+        if (thread.isVirtual()) {
+            return VirtualThreadHook.schedulerOf(thread) instanceof Lane lane && lane.group() == this ? lane.cpu() : -1;
+        }
+        for (Lane lane : lanes) {
+            if (lane.isCarrier(thread)) {
+                return lane.cpu();
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Runs {@code step} on {@code cpu}'s lane as a virtual thread's wake-up is run: never refused
+     * (neither by shutdown nor by the queue's capacity), and after the lane closed, on a late carrier
+     * pinned to the same CPU. For completing, on the lane, something the lane's code waits for; it
+     * must be short. What it throws is reported as a continuation's failure is.
+     *
+     * @param cpu a managed CPU
+     * @param step what to run
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     */
+    public void resumeOn(int cpu, Runnable step) {
+        Objects.requireNonNull(step, "step");
+        lane(cpu).execute(step);
+    }
+
     // ---------------------------------------------------------------- lifecycle
 
     /** No new work; accepted tasks still run and virtual threads finish. Does not wait. */

@@ -103,7 +103,9 @@ final class StallWatchdog implements Runnable {
         LOG.log(System.Logger.Level.WARNING, "cpu " + lane.cpu() + " is stalled: one piece of work has held its carrier for "
                 + TimeUnit.NANOSECONDS.toMillis(stalledNanos) + " ms or more, and everything else on that cpu waits"
                 + (interrupted ? " (interrupted, as configured)" : "")
-                + ". A blocking call (file I/O, a native call, a legacy blocking API) belongs off the lane's cpu; "
+                + ". A blocking call (file I/O, a native call, a legacy blocking API) belongs off the lane's cpu: "
+                + "run it with CoreManager.offload(call) (compose on its future from a task) or "
+                + "offloadAndWait(call) (from a core-affine virtual thread, which parks meanwhile); "
                 + "the offender:\n" + offender);
     }
 

@@ -1,6 +1,7 @@
 package io.coremanager.examples;
 
 import io.coremanager.CoreManager;
+import io.coremanager.Sharded;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,48 +10,54 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Per-core state without locks: a counter per key, sharded by CPU. A key's CPU is
- * {@link CoreManager#cpuFor(Object)}; that CPU's lane owns the key's shard, a plain {@link HashMap}
- * that only its carrier ever touches. Lanes run their tasks one at a time, so an increment needs no
- * synchronisation, and the shard stays in that core's caches.
+ * Per-core state without locks: a counter per key, sharded by CPU with {@link Sharded}. A key's CPU
+ * is {@link CoreManager#cpuFor(Object)}; that CPU's lane owns the key's shard, a plain
+ * {@link HashMap} made on the lane (so its memory is local to that CPU) and only ever touched there.
+ * Lanes run their tasks one at a time, so an increment needs no synchronisation, and the shard stays
+ * in that core's caches.
  */
 public final class ShardedCounterService implements AutoCloseable {
 
     private final CoreManager cores;
-    /** Shard of each managed CPU, indexed by CPU number; each touched only on its lane. */
-    private final Map<String, Long>[] shards;
+    private final Sharded<Map<String, Long>> shards;
 
-    @SuppressWarnings("unchecked")
+    /**
+     * A counter service on {@code cores}' lanes; closing the service closes them.
+     *
+     * @param cores the manager whose lanes hold the shards
+     */
     public ShardedCounterService(CoreManager cores) {
         this.cores = cores;
-        this.shards = new Map[cores.cpus().last() + 1];
-        for (int cpu : cores.cpus().toArray()) {
-            shards[cpu] = new HashMap<>();
-        }
+        this.shards = cores.sharded(HashMap::new);
     }
 
-    /** Adds one to {@code key}'s count, on the key's CPU; returns at once. */
+    /**
+     * Adds one to {@code key}'s count, on the key's CPU; returns at once.
+     *
+     * @param key the key
+     */
     public void increment(String key) {
-        int cpu = cores.cpuFor(key);
-        Map<String, Long> shard = shards[cpu];
-        cores.execute(cpu, () -> shard.merge(key, 1L, Long::sum));
+        shards.invokeOn(key, shard -> shard.merge(key, 1L, Long::sum));
     }
 
-    /** The count of {@code key}, read on its CPU after every increment submitted before this call. */
+    /**
+     * The count of {@code key}, read on its CPU after every increment submitted before this call by
+     * the calling thread.
+     *
+     * @param key the key
+     * @return its count
+     */
     public CompletableFuture<Long> count(String key) {
-        int cpu = cores.cpuFor(key);
-        Map<String, Long> shard = shards[cpu];
-        return cores.submit(cpu, () -> shard.getOrDefault(key, 0L));
+        return shards.invokeOn(key, shard -> shard.getOrDefault(key, 0L));
     }
 
-    /** The total over every shard, each read on its own CPU. */
-    public long total() {
-        long sum = 0;
-        for (CompletableFuture<Long> part : cores.submitToAll(() ->
-                shards[CoreManager.currentCpu()].values().stream().mapToLong(Long::longValue).sum())) {
-            sum += part.join();
-        }
-        return sum;
+    /**
+     * The total over every shard, each summed on its own CPU.
+     *
+     * @return the sum of all counts
+     */
+    public CompletableFuture<Long> total() {
+        return shards.mapReduce(shard -> shard.values().stream().mapToLong(Long::longValue).sum(), Long::sum);
     }
 
     @Override
@@ -73,7 +80,7 @@ public final class ShardedCounterService implements AutoCloseable {
             for (Thread t : producers) {
                 t.join();
             }
-            long total = counters.total();
+            long total = counters.total().get();
             System.out.printf("%d increments counted in %d ms on cpus %s; user-7 has %d%n", total,
                     (System.nanoTime() - start) / 1_000_000, counters.cores.cpus(), counters.count("user-7").get());
         }

@@ -9,6 +9,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,8 +23,27 @@ class ExamplesTest {
             for (int i = 0; i < 10_000; i++) {
                 counters.increment("key-" + (i % 100));
             }
-            assertThat(counters.count("key-7").get()).isEqualTo(100);
-            assertThat(counters.total()).isEqualTo(10_000);
+            assertThat(counters.count("key-7").get(30, TimeUnit.SECONDS)).isEqualTo(100);
+            assertThat(counters.total().get(30, TimeUnit.SECONDS)).isEqualTo(10_000);
+        }
+    }
+
+    @Test
+    void theShardedCounterLosesNoIncrementFromConcurrentProducers() throws Exception {
+        try (ShardedCounterService counters = new ShardedCounterService(CoreManager.create())) {
+            List<Thread> producers = new ArrayList<>();
+            for (int p = 0; p < 4; p++) {
+                producers.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 5_000; i++) {
+                        counters.increment("user-" + (i % 50));
+                    }
+                }));
+            }
+            for (Thread t : producers) {
+                t.join();
+            }
+            assertThat(counters.total().get(30, TimeUnit.SECONDS)).isEqualTo(20_000);
+            assertThat(counters.count("user-7").get(30, TimeUnit.SECONDS)).isEqualTo(400);
         }
     }
 
