@@ -118,12 +118,21 @@ final class Carrier implements Runnable {
         CarrierCounters c = lane.counters;
         c.seenState = lane.group().state();
         long busySince = System.nanoTime();
+        LaneTimers timers = lane.timers;
         while (true) {
-            if (runBatch() > 0) {
+            int ran = runBatch();
+            if (timers.hasPending() && runDueTimers()) {
+                continue; // one clock read per batch, and only with timers waiting
+            }
+            if (ran > 0) {
                 continue;
             }
             c.seenState = lane.group().state();
+            if (c.seenState != Lanes.RUNNING) {
+                timers.groupShutDown();
+            }
             if (mayLeave() && lane.queue.closeIfEmpty()) {
+                timers.clear();
                 c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
                 return;
             }
@@ -139,7 +148,27 @@ final class Carrier implements Runnable {
 
     /** Shut down (or failed), and no tracked thread left: the lane may close once its queue is empty. */
     private boolean mayLeave() {
-        return (lane.counters.seenState != Lanes.RUNNING || lane.failure() != null) && lane.threads.live() == 0;
+        return (lane.counters.seenState != Lanes.RUNNING || lane.failure() != null) && lane.threads.live() == 0
+                && lane.timers.live() == 0;
+    }
+
+    /**
+     * Runs the timers due now, up to {@value #BATCH}, with one clock read: true if any ran. A timer
+     * runs as a user task (claimed, interruptible only while it runs) but is not counted in the
+     * lane's task statistics.
+     */
+    private boolean runDueTimers() {
+        LaneTimers timers = lane.timers;
+        long now = System.nanoTime();
+        int ran = 0;
+        LaneTimer<?> timer;
+        while (ran < BATCH && (timer = timers.pollDue(now)) != null) {
+            ran++;
+            lane.counters.begin(timer);
+            runTask(timer);
+            timers.afterRun(timer, now);
+        }
+        return ran > 0;
     }
 
     /** Runs up to {@value #BATCH} queued elements; how many it took from the queue. */
@@ -161,7 +190,9 @@ final class Carrier implements Runnable {
                 }
                 ran++;
                 c.begin(element);
-                if (element instanceof LaneTask task) {
+                if (element instanceof LaneTimer<?> timer) {
+                    lane.timers.arrive(timer); // before LaneTask: a timer is one, but runs at its deadline
+                } else if (element instanceof LaneTask task) {
                     Throwable outcome = runTask(task);
                     if (outcome == null) {
                         ok++;
@@ -226,7 +257,7 @@ final class Carrier implements Runnable {
     private boolean workOrNews() {
         int seen = lane.counters.seenState;
         return lane.queue.hasPublished() || lane.group().state() != seen
-                || seen != Lanes.RUNNING && lane.threads.live() == 0;
+                || seen != Lanes.RUNNING && lane.threads.live() == 0 && lane.timers.live() == 0;
     }
 
     /** A few empty polls without the clock: true if work (or news) arrived. */
@@ -240,21 +271,38 @@ final class Carrier implements Runnable {
         return false;
     }
 
-    /** Spins for the idle strategy's time, then parks until work or news arrives. */
+    /**
+     * Spins for the idle strategy's time, then parks until work or news arrives, or until the next
+     * timer's deadline when the heap holds one: the carrier's own clock wakes it for a timer, no
+     * other thread does.
+     */
     private void idle() {
+        boolean timed = lane.timers.hasPending();
+        long due = timed ? lane.timers.nextDeadline() : 0;
         if (spinNanos > 0) {
             long deadline = System.nanoTime() + spinNanos;
+            boolean clock = timed || spinNanos != Long.MAX_VALUE;
             for (int i = 1; ; i++) {
                 if (workOrNews.getAsBoolean()) {
                     return;
                 }
                 Thread.onSpinWait();
-                if ((i & 255) == 0 && spinNanos != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
-                    break;
+                if ((i & 255) == 0 && clock) {
+                    long now = System.nanoTime();
+                    if (timed && now - due >= 0) {
+                        return; // the timer is due
+                    }
+                    if (spinNanos != Long.MAX_VALUE && now - deadline >= 0) {
+                        break;
+                    }
                 }
             }
         }
-        lane.parking.park(workOrNews, claimed);
+        if (timed) {
+            lane.parking.parkUntil(workOrNews, claimed, due);
+        } else {
+            lane.parking.park(workOrNews, claimed);
+        }
     }
 
     /**
