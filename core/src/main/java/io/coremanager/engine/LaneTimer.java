@@ -222,6 +222,12 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
         return (int) STATE.getVolatile(this) == NEW && !isCancelled();
     }
 
+    /** Leaves for good, cancelled unless it is done already (a periodic timer dropped at shutdown). */
+    void drop() {
+        super.cancel(false);
+        retire();
+    }
+
     /** Leaves for good; only the first call acts. */
     void retire() {
         if (RETIRED.compareAndSet(this, false, true)) {

@@ -170,7 +170,7 @@ final class LaneTimers {
         if (!timer.waiting()) {
             timer.retire(); // no-op if whoever took it retired it
         } else if (timer.isPeriodic() && timer.owner.isShutdown()) {
-            timer.cancel(false);
+            timer.drop();
         } else {
             heap.add(timer);
         }
@@ -207,7 +207,7 @@ final class LaneTimers {
         if (timer.rearm(now)) {
             heap.add(timer);
         } else {
-            timer.retire();
+            timer.drop(); // a periodic one that stops without being done (shutdown, an interrupt) is cancelled
         }
     }
 
@@ -219,8 +219,7 @@ final class LaneTimers {
         sweptAfterShutdown = true;
         heap.removeIf(t -> {
             if (t.isPeriodic() || !t.waiting()) {
-                t.cancel(false);
-                t.retire();
+                t.drop();
                 return true;
             }
             return false;
@@ -229,7 +228,7 @@ final class LaneTimers {
 
     /** The carrier leaves: whatever is left in the heap has retired (live() is zero). */
     void clear() {
-        heap.forEach(LaneTimer::retire);
+        heap.forEach(LaneTimer::drop);
         heap.clear();
     }
 }
