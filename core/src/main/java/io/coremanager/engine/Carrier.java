@@ -27,6 +27,14 @@ final class Carrier implements Runnable {
     private static final int QUICK_SPINS = 64;
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
+    /**
+     * How long before a timer's deadline an idle carrier stops parking and spins. A timed park
+     * overshoots by the kernel's timer slack (50 µs by default for a normal thread) plus the
+     * wake-up, about 75 µs in all on the 2-vCPU machine of BENCHMARKS.md, so the carrier parks until
+     * this much before the deadline and spins the rest: at most this much spinning per timer that
+     * finds the lane idle, whatever the idle strategy.
+     */
+    static final long TIMER_SPIN_NANOS = 100_000L;
     /** The pause between two attempts of a failed lane's loop that keeps failing. */
     private static final long FAILED_RETRY_NANOS = 10_000_000L;
 
@@ -272,13 +280,19 @@ final class Carrier implements Runnable {
     }
 
     /**
-     * Spins for the idle strategy's time, then parks until work or news arrives, or until the next
-     * timer's deadline when the heap holds one: the carrier's own clock wakes it for a timer, no
-     * other thread does.
+     * Spins for the idle strategy's time, then parks until work or news arrives, or until shortly
+     * before the next timer's deadline when the heap holds one, and spins the last
+     * {@link #TIMER_SPIN_NANOS}: the carrier's own clock wakes it for a timer, no other thread does.
      */
     private void idle() {
         boolean timed = lane.timers.hasPending();
         long due = timed ? lane.timers.nextDeadline() : 0;
+        if (timed && due - System.nanoTime() <= TIMER_SPIN_NANOS) {
+            while (!workOrNews.getAsBoolean() && due - System.nanoTime() > 0) {
+                Thread.onSpinWait(); // the last stretch before a deadline: a park would overshoot it
+            }
+            return;
+        }
         if (spinNanos > 0) {
             long deadline = System.nanoTime() + spinNanos;
             boolean clock = timed || spinNanos != Long.MAX_VALUE;
@@ -299,7 +313,7 @@ final class Carrier implements Runnable {
             }
         }
         if (timed) {
-            lane.parking.parkUntil(workOrNews, claimed, due);
+            lane.parking.parkUntil(workOrNews, claimed, due - TIMER_SPIN_NANOS);
         } else {
             lane.parking.park(workOrNews, claimed);
         }
