@@ -137,7 +137,7 @@ final class Carrier implements Runnable {
             }
             c.seenState = lane.group().state();
             if (c.seenState != Lanes.RUNNING) {
-                timers.groupShutDown();
+                timers.groupShutDown(c.seenState);
             }
             if (mayLeave() && lane.queue.closeIfEmpty()) {
                 timers.clear();

@@ -228,10 +228,22 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
         retire();
     }
 
+    /**
+     * Carrier only, once the group is stopping: cancelled and uncounted, but left in the registry,
+     * so that a {@code shutdownNow} walking it now still hands it back (its claim is untouched).
+     */
+    void dropStopping() {
+        super.cancel(false);
+        if (RETIRED.compareAndSet(this, false, true)) {
+            timers.retired(this, false);
+            owner.timerDone();
+        }
+    }
+
     /** Leaves for good; only the first call acts. */
     void retire() {
         if (RETIRED.compareAndSet(this, false, true)) {
-            timers.retired(this);
+            timers.retired(this, true);
             owner.timerDone();
         }
     }

@@ -39,6 +39,8 @@ final class LaneTimers {
     private final TimerOwner sleeps;
     /** Carrier only: whether it has dropped the periodic timers after the group's shutdown. */
     private boolean sweptAfterShutdown;
+    /** Carrier only: whether it has dropped every timer after the group's shutdownNow. */
+    private boolean sweptAfterStop;
 
     LaneTimers(Lane lane) {
         this.lane = lane;
@@ -102,8 +104,10 @@ final class LaneTimers {
     }
 
     /** A timer retired: uncounts it, and wakes a carrier that may be waiting for the last one to leave. */
-    void retired(LaneTimer<?> timer) {
-        registry.remove(timer);
+    void retired(LaneTimer<?> timer, boolean unregister) {
+        if (unregister) {
+            registry.remove(timer);
+        }
         live.decrementAndGet();
         if (lane.group().state() != Lanes.RUNNING) {
             lane.wake(); // after the decrement: the carrier's leave check reads live() after announcing its park
@@ -169,6 +173,8 @@ final class LaneTimers {
     void arrive(LaneTimer<?> timer) {
         if (!timer.waiting()) {
             timer.retire(); // no-op if whoever took it retired it
+        } else if (lane.group().isStopping()) {
+            timer.dropStopping(); // it raced past shutdownNow's walk: nobody waits for it to run
         } else if (timer.isPeriodic() && timer.owner.isShutdown()) {
             timer.drop();
         } else {
@@ -211,8 +217,21 @@ final class LaneTimers {
         }
     }
 
-    /** The group is shut down: drop the periodic timers (once), as ScheduledThreadPoolExecutor does. */
-    void groupShutDown() {
+    /**
+     * The group is shut down: drop the periodic timers (once), as ScheduledThreadPoolExecutor's
+     * {@code shutdown} does; once it is stopping, drop every timer (once) but leave them registered,
+     * so that the {@code shutdownNow} walking the registry meanwhile still hands them back.
+     */
+    void groupShutDown(int state) {
+        if (state >= Lanes.STOP) {
+            if (!sweptAfterStop) {
+                sweptAfterStop = true;
+                sweptAfterShutdown = true;
+                heap.forEach(LaneTimer::dropStopping);
+                heap.clear();
+            }
+            return;
+        }
         if (sweptAfterShutdown) {
             return;
         }
