@@ -139,6 +139,9 @@ final class Carrier implements Runnable {
             if (c.seenState != Lanes.RUNNING) {
                 timers.groupShutDown(c.seenState);
             }
+            if (timers.hasPending() && lane.failure() != null) {
+                timers.failAll(lane.failure()); // a failed lane runs no timer: it need not wait for their deadlines
+            }
             if (mayLeave() && lane.queue.closeIfEmpty()) {
                 timers.clear();
                 c.publish(0, 0, 0, 0, System.nanoTime() - busySince);

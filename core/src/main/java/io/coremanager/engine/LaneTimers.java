@@ -245,6 +245,18 @@ final class LaneTimers {
         });
     }
 
+    /** The lane failed closed: fail every timer in the heap with {@code reason} now, not at its deadline. */
+    void failAll(java.util.concurrent.RejectedExecutionException reason) {
+        heap.forEach(t -> {
+            if (t.claimToHandBack()) {
+                t.failClosed(reason);
+            } else {
+                t.drop();
+            }
+        });
+        heap.clear();
+    }
+
     /** The carrier leaves: whatever is left in the heap has retired (live() is zero). */
     void clear() {
         heap.forEach(LaneTimer::drop);

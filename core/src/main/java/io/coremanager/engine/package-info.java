@@ -74,7 +74,10 @@
  * or cancel them ({@code shutdownNow}, a view's shutdown), and a count of live timers keeps the
  * carrier from leaving while a delayed timer still waits; a timer leaves that count exactly once
  * (it ran for the last time, was cancelled, or was handed back), and a retiring timer wakes the
- * carrier once the group is shut down, so it re-checks whether it may leave.
+ * carrier once the group is shut down, so it re-checks whether it may leave. A timed park overshoots
+ * by the kernel's timer slack, so an idle carrier parks until 100 µs before a deadline and spins the
+ * rest. At SHUTDOWN the carrier drops its periodic timers; at STOP every timer, leaving them in the
+ * registry for the {@code shutdownNow} walking it; a lane that failed closed fails its timers at once.
  *
  * <p><b>Statistics.</b> The carrier publishes its counters once per batch under a sequence lock, so a
  * snapshot is one batch boundary; user tasks are counted as submitted before they are queued, and
