@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -234,6 +235,54 @@ public final class CoreManager implements AutoCloseable {
      */
     public ExecutorService executor(int cpu) {
         return lanes.executor(cpu);
+    }
+
+    /**
+     * A {@link ScheduledExecutorService} whose timers live on {@code cpu}'s lane: the lane's carrier
+     * keeps them in a heap of its own, runs what is due between batches of work, and when idle parks
+     * only until the next deadline. No timer thread runs anywhere else, and a timer that comes due
+     * while the lane is busy costs no system call: the carrier checks the heap with one clock read
+     * per batch. Timers run on the carrier, as tasks do, so a timer that blocks holds up the lane.
+     *
+     * <p>Each call returns a new view with its own lifecycle, as {@link #executor(int)} does. Its
+     * shutdown policy is {@code ScheduledThreadPoolExecutor}'s default: on {@code shutdown} (of the
+     * view or of the manager) periodic timers are cancelled and delayed ones still run at their time,
+     * the lane staying up until they have; {@code shutdownNow} (of the view or of the manager) hands
+     * back the timers that have not run, cancelled, and interrupts the view's timer running now.
+     * {@code execute} and {@code submit} run as soon as the carrier gets to them. Timer runs are not
+     * counted in {@link #stats(int)}'s task counts.
+     *
+     * @param cpu a managed CPU
+     * @return a new view
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     */
+    public ScheduledExecutorService scheduler(int cpu) {
+        return lanes.scheduler(cpu);
+    }
+
+    /**
+     * A sleep woken by the lane's own timer. Called from a core-affine virtual thread, the thread
+     * parks and its lane's carrier unparks it when the deadline passes: the wake-up comes from the
+     * lane's CPU, with no other thread involved. {@link Thread#sleep} in the same thread is woken by
+     * the JDK's timer ("unparker") threads instead, which then hand the thread back to the lane: one
+     * more hop. Called from any other thread (a platform thread, a task on a carrier, a default
+     * virtual thread), or once the lane has closed, it is {@code Thread.sleep}. If the manager's
+     * {@code shutdownNow} cancels the lane's timer, the thread (a tracked one is interrupted anyway)
+     * sleeps out the rest with {@code Thread.sleep}.
+     *
+     * @param duration how long; nothing happens if zero or negative
+     * @throws InterruptedException if the thread is interrupted before or while it sleeps (the
+     *     interrupt status is cleared)
+     */
+    public static void sleepOnLane(Duration duration) throws InterruptedException {
+        Objects.requireNonNull(duration, "duration");
+        long nanos;
+        try {
+            nanos = duration.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = duration.isNegative() ? 0 : Long.MAX_VALUE;
+        }
+        Lanes.sleep(nanos);
     }
 
     /**

@@ -12,6 +12,7 @@ import io.coremanager.bench.harness.Rate;
 import io.coremanager.bench.harness.Sampler;
 import io.coremanager.bench.harness.Stats;
 import io.coremanager.bench.harness.Throughput;
+import io.coremanager.bench.harness.TimerLateness;
 import io.coremanager.bench.harness.VirtualThreadBench;
 import io.coremanager.cli.bench.CoreToCore;
 import io.coremanager.topology.CpuTopology;
@@ -29,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
  * {@code coremanager bench}: a quick, side-by-side measurement of CoreManager against a pinned
@@ -40,13 +43,13 @@ import java.util.concurrent.Callable;
         subcommands = BenchCommand.CoreToCoreCommand.class,
         header = "Measure hand-offs side by side: CoreManager against the JDK's executors and the floor.",
         description = {"Measures, in one run: round trip, throughput (1 -> 1, n-1 -> 1, all to all, lanes as "
-            + "producers), virtual threads (start+join, ping-pong) and idle cost, for CoreManager (each idle "
+            + "producers), virtual threads (start+join, ping-pong), idle cost and timer lateness, for CoreManager (each idle "
             + "strategy), a pinned ThreadPoolExecutor, a pinned ForkJoinPool, default virtual threads and the floor "
             + "(two pinned threads bouncing one cache line). Prints the median and p99 and the ratios to CoreManager "
             + "and to the floor. The JMH suite (module bench) is the thorough version and adds OpenHFT."})
 final class BenchCommand implements Callable<Integer> {
 
-    private static final List<String> SECTIONS = List.of("roundtrip", "throughput", "vthreads", "idle");
+    private static final List<String> SECTIONS = List.of("roundtrip", "throughput", "vthreads", "idle", "timers");
 
     @Spec
     CommandSpec spec;
@@ -64,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
     Integer targetCpu;
 
     @Option(names = "--only", split = ",", paramLabel = "SECTION",
-            description = "Run only these sections: roundtrip, throughput, vthreads, idle.")
+            description = "Run only these sections: roundtrip, throughput, vthreads, idle, timers.")
     List<String> only;
 
     private ProgressBar bar;
@@ -109,6 +112,9 @@ final class BenchCommand implements Callable<Integer> {
             if (sections.contains("idle")) {
                 idleCost(out, usable);
             }
+            if (sections.contains("timers")) {
+                timerLateness(out, target);
+            }
         } finally {
             bar.done();
         }
@@ -122,6 +128,7 @@ final class BenchCommand implements Callable<Integer> {
         n += sections.contains("throughput") ? contenders * (usable.size() > 2 ? 3 : 2) + 2 : 0;
         n += sections.contains("vthreads") ? 4 : 0;
         n += sections.contains("idle") ? 3 : 0;
+        n += sections.contains("timers") ? 3 : 0;
         return n;
     }
 
@@ -241,6 +248,45 @@ final class BenchCommand implements Callable<Integer> {
             double percent = IdleCost.percentPerLane(usable, idle, Math.max(500, measureMillis));
             out.printf("  %-24s %6.2f %%%n", idle, percent);
             finished();
+        }
+        out.flush();
+    }
+
+    /**
+     * Timer lateness (fire time minus due time) of one-shot timers on an idle scheduler: the lane's
+     * own timers ({@code scheduler(cpu)}, idle strategies park and spinThenPark) against a
+     * {@code ScheduledThreadPoolExecutor} with one (unpinned) thread.
+     */
+    private void timerLateness(PrintWriter out, int target) throws Exception {
+        int timers = (int) Math.max(100, Math.min(2_000, measureMillis * 2));
+        long minDelayMicros = 200;
+        Map<String, TimerLateness.Lateness> results = new LinkedHashMap<>();
+        for (IdleStrategy idle : List.of(IdleStrategy.spinThenPark(), IdleStrategy.park())) {
+            bar.show((double) measurementsDone / measurements, "timers: " + idle);
+            try (CoreManager cores = Contenders.manager(CpuSet.of(target), idle)) {
+                ScheduledExecutorService s = cores.scheduler(target);
+                results.put("scheduler(" + target + "), " + idle, TimerLateness.measure(s, timers, minDelayMicros));
+                s.shutdown();
+            }
+            finished();
+        }
+        bar.show((double) measurementsDone / measurements, "timers: ScheduledThreadPoolExecutor");
+        ScheduledThreadPoolExecutor stpe = new ScheduledThreadPoolExecutor(1);
+        try {
+            results.put("ScheduledThreadPoolExecutor(1)", TimerLateness.measure(stpe, timers, minDelayMicros));
+        } finally {
+            stpe.shutdownNow();
+        }
+        finished();
+        out.println();
+        out.println("Timer lateness: fire time minus due time, " + timers + " one-shot timers of " + minDelayMicros
+                + "-" + 2 * minDelayMicros + " µs, one at a time (the scheduler idle when each comes due)");
+        out.printf("  %-44s %10s %10s %10s %16s%n", "scheduler", "p50", "p99", "max", "p50, p99 ÷ STPE");
+        TimerLateness.Lateness ref = results.get("ScheduledThreadPoolExecutor(1)");
+        for (Map.Entry<String, TimerLateness.Lateness> e : results.entrySet()) {
+            TimerLateness.Lateness l = e.getValue();
+            out.printf("  %-44s %10s %10s %10s %7.2fx %7.2fx%n", e.getKey(), Stats.time(l.p50()), Stats.time(l.p99()),
+                    Stats.time(l.max()), (double) l.p50() / ref.p50(), (double) l.p99() / ref.p99());
         }
         out.flush();
     }

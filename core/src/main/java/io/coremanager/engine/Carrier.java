@@ -27,6 +27,14 @@ final class Carrier implements Runnable {
     private static final int QUICK_SPINS = 64;
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
+    /**
+     * How long before a timer's deadline an idle carrier stops parking and spins. A timed park
+     * overshoots by the kernel's timer slack (50 µs by default for a normal thread) plus the
+     * wake-up, about 75 µs in all on the 2-vCPU machine of BENCHMARKS.md, so the carrier parks until
+     * this much before the deadline and spins the rest: at most this much spinning per timer that
+     * finds the lane idle, whatever the idle strategy.
+     */
+    static final long TIMER_SPIN_NANOS = 100_000L;
     /** The pause between two attempts of a failed lane's loop that keeps failing. */
     private static final long FAILED_RETRY_NANOS = 10_000_000L;
 
@@ -126,12 +134,24 @@ final class Carrier implements Runnable {
         CarrierCounters c = lane.counters;
         c.seenState = lane.group().state();
         long busySince = System.nanoTime();
+        LaneTimers timers = lane.timers;
         while (true) {
-            if (runBatch() > 0) {
+            int ran = runBatch();
+            if (timers.hasPending() && runDueTimers()) {
+                continue; // one clock read per batch, and only with timers waiting
+            }
+            if (ran > 0) {
                 continue;
             }
             c.seenState = lane.group().state();
+            if (c.seenState != Lanes.RUNNING) {
+                timers.groupShutDown(c.seenState);
+            }
+            if (timers.hasPending() && lane.failure() != null) {
+                timers.failAll(lane.failure()); // a failed lane runs no timer: it need not wait for their deadlines
+            }
             if (mayLeave() && lane.queue.closeIfEmpty()) {
+                timers.clear();
                 c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
                 return;
             }
@@ -147,7 +167,27 @@ final class Carrier implements Runnable {
 
     /** Shut down (or failed), and no tracked thread left: the lane may close once its queue is empty. */
     private boolean mayLeave() {
-        return (lane.counters.seenState != Lanes.RUNNING || lane.failure() != null) && lane.threads.live() == 0;
+        return (lane.counters.seenState != Lanes.RUNNING || lane.failure() != null) && lane.threads.live() == 0
+                && lane.timers.live() == 0;
+    }
+
+    /**
+     * Runs the timers due now, up to {@value #BATCH}, with one clock read: true if any ran. A timer
+     * runs as a user task (claimed, interruptible only while it runs) but is not counted in the
+     * lane's task statistics.
+     */
+    private boolean runDueTimers() {
+        LaneTimers timers = lane.timers;
+        long now = System.nanoTime();
+        int ran = 0;
+        LaneTimer<?> timer;
+        while (ran < BATCH && (timer = timers.pollDue(now)) != null) {
+            ran++;
+            lane.counters.begin(timer);
+            runTask(timer);
+            timers.afterRun(timer, now);
+        }
+        return ran > 0;
     }
 
     /** Runs up to {@value #BATCH} queued elements; how many it took from the queue. */
@@ -169,7 +209,9 @@ final class Carrier implements Runnable {
                 }
                 ran++;
                 c.begin(element);
-                if (element instanceof LaneTask task) {
+                if (element instanceof LaneTimer<?> timer) {
+                    lane.timers.arrive(timer); // before LaneTask: a timer is one, but runs at its deadline
+                } else if (element instanceof LaneTask task) {
                     Throwable outcome = runTask(task);
                     if (outcome == null) {
                         ok++;
@@ -236,7 +278,7 @@ final class Carrier implements Runnable {
     private boolean workOrNews() {
         int seen = lane.counters.seenState;
         return lane.queue.hasPublished() || lane.group().state() != seen
-                || seen != Lanes.RUNNING && lane.threads.live() == 0;
+                || seen != Lanes.RUNNING && lane.threads.live() == 0 && lane.timers.live() == 0;
     }
 
     /** A few empty polls without the clock: true if work (or news) arrived. */
@@ -251,9 +293,11 @@ final class Carrier implements Runnable {
     }
 
     /**
-     * Spins for the idle strategy's time, then parks until work or news arrives. An interrupt that
-     * reached the carrier while it waited (a stray one) is dropped on the way out, so the next task
-     * does not start interrupted.
+     * Spins for the idle strategy's time, then parks until work or news arrives, or until shortly
+     * before the next timer's deadline when the heap holds one, and spins the last
+     * {@link #TIMER_SPIN_NANOS}: the carrier's own clock wakes it for a timer, no other thread does.
+     * An interrupt that reached the carrier while it waited (a stray one) is dropped on the way out,
+     * so the next task does not start interrupted.
      */
     private void idle() {
         waitForWorkOrNews();
@@ -261,19 +305,38 @@ final class Carrier implements Runnable {
     }
 
     private void waitForWorkOrNews() {
+        boolean timed = lane.timers.hasPending();
+        long due = timed ? lane.timers.nextDeadline() : 0;
+        if (timed && due - System.nanoTime() <= TIMER_SPIN_NANOS) {
+            while (!workOrNews.getAsBoolean() && due - System.nanoTime() > 0) {
+                Thread.onSpinWait(); // the last stretch before a deadline: a park would overshoot it
+            }
+            return;
+        }
         if (spinNanos > 0) {
             long deadline = System.nanoTime() + spinNanos;
+            boolean clock = timed || spinNanos != Long.MAX_VALUE;
             for (int i = 1; ; i++) {
                 if (workOrNews.getAsBoolean()) {
                     return;
                 }
                 Thread.onSpinWait();
-                if ((i & 255) == 0 && spinNanos != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
-                    break;
+                if ((i & 255) == 0 && clock) {
+                    long now = System.nanoTime();
+                    if (timed && now - due >= 0) {
+                        return; // the timer is due
+                    }
+                    if (spinNanos != Long.MAX_VALUE && now - deadline >= 0) {
+                        break;
+                    }
                 }
             }
         }
-        lane.parking.park(workOrNews, claimed);
+        if (timed) {
+            lane.parking.parkUntil(workOrNews, claimed, due - TIMER_SPIN_NANOS);
+        } else {
+            lane.parking.park(workOrNews, claimed);
+        }
     }
 
     /**

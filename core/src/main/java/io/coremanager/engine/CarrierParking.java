@@ -50,6 +50,8 @@ final class CarrierParking {
     private volatile int state;
     /** The carrier; set before it first parks, read by wakers. */
     private volatile Thread carrier;
+    /** How many times a waker unparked the carrier (after its CAS): for tests that check no system call was made. */
+    private final java.util.concurrent.atomic.AtomicLong unparks = new java.util.concurrent.atomic.AtomicLong();
 
     /** The thread that parks here from now on. */
     void carrier(Thread thread) {
@@ -59,8 +61,14 @@ final class CarrierParking {
     /** Producer side, after publishing work with a volatile store. */
     void wakeIfParked() {
         if ((int) STATE.getVolatile(this) == PARKED && STATE.compareAndSet(this, PARKED, RUNNING)) {
+            unparks.incrementAndGet(); // only on the path that makes the system call anyway
             LockSupport.unpark(carrier);
         }
+    }
+
+    /** How many times a waker has unparked the carrier so far. */
+    long unparks() {
+        return unparks.get();
     }
 
     /**
@@ -69,13 +77,34 @@ final class CarrierParking {
      * producers add to); {@code ready}: there is something to do now (an element published, news).
      */
     void park(BooleanSupplier ready, BooleanSupplier claimed) {
+        park(ready, claimed, false, 0);
+    }
+
+    /**
+     * As {@link #park(BooleanSupplier, BooleanSupplier)}, but returns by {@code deadline} (a
+     * {@code System.nanoTime()} value) at the latest: the lane's next timer. Each park lasts
+     * {@code min(deadline - now, backstop)}; the deadline costs no waker anything.
+     */
+    void parkUntil(BooleanSupplier ready, BooleanSupplier claimed, long deadline) {
+        park(ready, claimed, true, deadline);
+    }
+
+    private void park(BooleanSupplier ready, BooleanSupplier claimed, boolean timed, long deadline) {
         STATE.setVolatile(this, PARKED);
         while ((int) STATE.getVolatile(this) == PARKED && !ready.getAsBoolean()) {
             if (claimed.getAsBoolean()) {
                 waitForPublication(ready);
             } else {
+                long nanos = BACKSTOP_NANOS;
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break; // the timer is due
+                    }
+                    nanos = Math.min(left, BACKSTOP_NANOS);
+                }
                 Thread.interrupted(); // see the class notes: an idle carrier's interrupt means nothing
-                LockSupport.parkNanos(this, BACKSTOP_NANOS);
+                LockSupport.parkNanos(this, nanos);
             }
         }
         STATE.setVolatile(this, RUNNING);

@@ -36,6 +36,8 @@ final class Lane implements Executor {
     /** Written by the carrier only: see CarrierCounters. */
     final CarrierCounters counters = new CarrierCounters();
     final LaneThreads threads = new LaneThreads(this);
+    /** The lane's timers: the heap is the carrier's (see LaneTimers). */
+    final LaneTimers timers = new LaneTimers(this);
     private final LateCarrier late = new LateCarrier(this);
     private final Carrier carrier;
 
@@ -105,6 +107,25 @@ final class Lane implements Executor {
         }
         if (!queued) {
             submitted.decrement();
+            return false;
+        }
+        wakeAfterPublication();
+        return true;
+    }
+
+    /**
+     * Queues a timer for the carrier, which moves it to its heap (see LaneTimers). Not counted as a
+     * user task, and never refused for capacity: its run is the carrier's, at its deadline.
+     *
+     * @return false if the lane no longer accepts work (its queue is closed)
+     * @throws RejectedExecutionException if the lane failed; nothing was queued
+     */
+    boolean offerTimer(LaneTimer<?> timer) {
+        RejectedExecutionException failed = failure;
+        if (failed != null) {
+            throw new RejectedExecutionException(failed.getMessage(), failed.getCause());
+        }
+        if (!queue.offer(timer)) {
             return false;
         }
         wakeAfterPublication();
@@ -208,13 +229,20 @@ final class Lane implements Executor {
         replacements.incrementAndGet();
     }
 
-    /** Takes back the queued user tasks that {@code owner} accepted (any owner if null). */
+    /**
+     * Takes back the queued user tasks and the live timers that {@code owner} accepted (any owner if
+     * null); internal timers (lane-local sleeps) are cancelled but not handed back.
+     */
     void takeBack(TaskOwner owner, String reason, List<Runnable> into) {
         queue.takeEach(e -> {
             if (e instanceof LaneTask t && (owner == null || t.owner() == owner) && t.claimToHandBack()) {
-                into.add(t.handBack(reason));
+                Runnable r = t.handBack(reason);
+                if (r != null) {
+                    into.add(r);
+                }
             }
         });
+        timers.takeBack(owner, reason, into);
     }
 
     /**

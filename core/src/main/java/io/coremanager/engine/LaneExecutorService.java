@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       carrier, where they could only wait for ever.</li>
  * </ul>
  */
-final class LaneExecutorService extends AbstractExecutorService implements TaskOwner {
+final class LaneExecutorService extends AbstractExecutorService implements TaskOwner, LaneView {
 
     private final Lanes group;
     private final Lane lane;
@@ -121,7 +121,8 @@ final class LaneExecutorService extends AbstractExecutorService implements TaskO
     }
 
     /** The group shut down while this view had a waiter: see the class notes. */
-    void groupShutDown() {
+    @Override
+    public void groupShutDown() {
         isTerminated();
     }
 

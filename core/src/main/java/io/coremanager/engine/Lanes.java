@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -104,7 +105,7 @@ public final class Lanes implements TaskOwner {
     /** Warnings said once per group; the keys are a few per lane. */
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     /** Views blocked in awaitTermination: woken when the group shuts down (see LaneExecutorService). */
-    private final Set<LaneExecutorService> waitingViews = ConcurrentHashMap.newKeySet();
+    private final Set<LaneView> waitingViews = ConcurrentHashMap.newKeySet();
 
     private Lanes(Config config) {
         this.config = config;
@@ -259,6 +260,36 @@ public final class Lanes implements TaskOwner {
      */
     public ExecutorService executor(int cpu) {
         return new LaneExecutorService(this, lane(cpu));
+    }
+
+    /**
+     * A new {@code ScheduledExecutorService} view of {@code cpu}'s lane, whose timers the lane's
+     * carrier keeps and runs, with a lifecycle of its own (see {@code LaneScheduledExecutorService}).
+     *
+     * @param cpu a managed CPU
+     * @return the view
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     */
+    public ScheduledExecutorService scheduler(int cpu) {
+        return new LaneScheduledExecutorService(this, lane(cpu));
+    }
+
+    /**
+     * Sleeps for {@code nanos}: on a virtual thread whose scheduler is a lane (of any group), the
+     * thread parks and that lane's carrier unparks it from its timer heap; anywhere else, and once
+     * the lane has closed, {@link Thread#sleep(java.time.Duration)}.
+     *
+     * @param nanos how long; nothing happens if not positive
+     * @throws InterruptedException if interrupted before or while sleeping (the status is cleared)
+     */
+    public static void sleep(long nanos) throws InterruptedException {
+        if (VirtualThreadHook.schedulerOf(Thread.currentThread()) instanceof Lane lane) {
+            lane.timers.sleep(nanos);
+        } else if (nanos > 0) {
+            Thread.sleep(java.time.Duration.ofNanos(nanos));
+        } else if (Thread.interrupted()) {
+            throw new InterruptedException("sleep interrupted");
+        }
     }
 
     // ---------------------------------------------------------------- queries
@@ -529,16 +560,16 @@ public final class Lanes implements TaskOwner {
         for (Lane lane : lanes) {
             lane.wake(); // carriers re-check whether they may leave
         }
-        for (LaneExecutorService view : waitingViews) {
+        for (LaneView view : waitingViews) {
             view.groupShutDown(); // after the state write: see LaneExecutorService
         }
     }
 
-    void addWaitingView(LaneExecutorService view) {
+    void addWaitingView(LaneView view) {
         waitingViews.add(view);
     }
 
-    void removeWaitingView(LaneExecutorService view) {
+    void removeWaitingView(LaneView view) {
         waitingViews.remove(view);
     }
 

@@ -14,7 +14,8 @@
  * consumes the queue on a platform thread pinned to the CPU; {@code CarrierCounters} is what only it
  * writes. User work is a {@code LaneTask} ({@code ExecutedTask}, {@code SubmittedTask}, the views'
  * tasks); a virtual thread's step is a plain {@code Runnable} continuation handed over by the JDK.
- * {@code LaneExecutorService} is the {@code executor(cpu)} view; {@code StallWatchdog} watches the
+ * {@code LaneExecutorService} is the {@code executor(cpu)} view, {@code LaneScheduledExecutorService}
+ * the {@code scheduler(cpu)} view; {@code StallWatchdog} watches the
  * carriers; {@code LateCarrier} runs what arrives after a lane closed.
  *
  * <p><b>Park and wake.</b> A producer claims a queue slot (a CAS on the producer index: a full
@@ -63,6 +64,20 @@
  * run the continuations of its virtual threads until they end. Every carrier and late carrier
  * inherits nothing from the thread that happens to start it (no inheritable thread-locals; the
  * builder's context class loader).
+ *
+ * <p><b>Timers.</b> A lane's timers ({@code LaneTimer}) live in a heap the carrier alone owns
+ * ({@code LaneTimers}); other threads hand a timer over as an element of the lane's queue, which the
+ * carrier moves into the heap. Between batches the carrier reads the clock once, only while the heap
+ * holds a timer, and runs what is due, with the claim protocol of every user task; an idle carrier
+ * spins or parks only until the head's deadline ({@code CarrierParking.parkUntil}), so no other
+ * thread wakes it for a timer. A per-lane registry of live timers lets other threads hand them back
+ * or cancel them ({@code shutdownNow}, a view's shutdown), and a count of live timers keeps the
+ * carrier from leaving while a delayed timer still waits; a timer leaves that count exactly once
+ * (it ran for the last time, was cancelled, or was handed back), and a retiring timer wakes the
+ * carrier once the group is shut down, so it re-checks whether it may leave. A timed park overshoots
+ * by the kernel's timer slack, so an idle carrier parks until 100 µs before a deadline and spins the
+ * rest. At SHUTDOWN the carrier drops its periodic timers; at STOP every timer, leaving them in the
+ * registry for the {@code shutdownNow} walking it; a lane that failed closed fails its timers at once.
  *
  * <p><b>Statistics.</b> The carrier publishes its counters once per batch under a sequence lock, so a
  * snapshot is one batch boundary; user tasks are counted as submitted before they are queued, and

@@ -1,0 +1,243 @@
+package io.coremanager.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code CoreManager.scheduler(cpu)}: a {@code ScheduledExecutorService} whose timers live on one
+ * lane ({@link LaneTimers}): the carrier keeps them in its heap and runs what is due between batches.
+ * Its lifecycle is {@link LaneExecutorService}'s: it counts the timers it accepted and that have not
+ * retired, is shut down once it or its group is, and terminated once shut down with that count at
+ * zero. The shutdown policy is {@code ScheduledThreadPoolExecutor}'s default, fixed: on shutdown
+ * (of the view or of the group) periodic timers are cancelled and delayed ones still run at their
+ * time, and the lane keeps running until they have; {@code shutdownNow} hands back (cancelled) the
+ * timers that wait and interrupts the one running, if it is this view's.
+ *
+ * <p>{@code execute} and {@code submit} are timers with no delay, run as soon as the carrier
+ * reaches them, in order with other due timers (deadline, then order of scheduling).
+ */
+final class LaneScheduledExecutorService extends AbstractExecutorService
+        implements ScheduledExecutorService, TimerOwner, LaneView {
+
+    private final Lanes group;
+    private final Lane lane;
+    /** Timers accepted and not yet retired. */
+    private final AtomicLong pending = new AtomicLong();
+    private volatile boolean shutdown;
+    private volatile boolean stopping;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+
+    LaneScheduledExecutorService(Lanes group, Lane lane) {
+        this.group = group;
+        this.lane = lane;
+    }
+
+    // ---------------------------------------------------------------- scheduling
+
+    @Override
+    public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(unit, "unit");
+        return enqueue(new LaneTimer<>(Executors.callable(command, null), deadline(delay, unit), 0, this,
+                lane.timers, null));
+    }
+
+    @Override
+    public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
+        Objects.requireNonNull(callable, "callable");
+        Objects.requireNonNull(unit, "unit");
+        return enqueue(new LaneTimer<>(callable, deadline(delay, unit), 0, this, lane.timers, null));
+    }
+
+    @Override
+    public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
+        return periodic(command, initialDelay, period, unit, true);
+    }
+
+    @Override
+    public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
+        return periodic(command, initialDelay, delay, unit, false);
+    }
+
+    private ScheduledFuture<?> periodic(Runnable command, long initialDelay, long period, TimeUnit unit,
+                                        boolean fixedRate) {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(unit, "unit");
+        if (period <= 0) {
+            throw new IllegalArgumentException((fixedRate ? "period" : "delay") + " must be positive: " + period);
+        }
+        long nanos = Math.min(unit.toNanos(period), LaneTimers.MAX_DELAY_NANOS);
+        return enqueue(new LaneTimer<>(Executors.callable(command, null), deadline(initialDelay, unit),
+                fixedRate ? nanos : -nanos, this, lane.timers, null));
+    }
+
+    private static long deadline(long delay, TimeUnit unit) {
+        return LaneTimers.deadline(unit.toNanos(delay));
+    }
+
+    /** Counts the timer before it reads the shut-down flags, as LaneExecutorService.execute does. */
+    private <V> LaneTimer<V> enqueue(LaneTimer<V> timer) {
+        pending.incrementAndGet();
+        boolean queued = false;
+        try {
+            if (shutdown || group.isShutdown()) {
+                throw shutdown ? new RejectedExecutionException("this scheduler of cpu " + lane.cpu() + " is shut down")
+                        : group.rejected();
+            }
+            queued = lane.timers.schedule(timer);
+            if (!queued) {
+                throw group.rejected();
+            }
+        } finally {
+            if (!queued) {
+                timerDone(); // never queued: uncounted here, since it never retires
+            }
+        }
+        return timer;
+    }
+
+    @Override
+    public void execute(Runnable command) {
+        schedule(command, 0, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public Future<?> submit(Runnable task) {
+        return schedule(task, 0, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public <T> Future<T> submit(Runnable task, T result) {
+        Objects.requireNonNull(task, "task");
+        return schedule(Executors.callable(task, result), 0, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public <T> Future<T> submit(Callable<T> task) {
+        return schedule(task, 0, TimeUnit.NANOSECONDS);
+    }
+
+    // ---------------------------------------------------------------- TimerOwner
+
+    @Override
+    public void timerDone() {
+        if (pending.decrementAndGet() == 0 && isShutdown()) {
+            terminated.complete(null);
+        }
+    }
+
+    @Override
+    public boolean handsBack() {
+        return true;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * No new timers; periodic timers are cancelled, delayed ones still run at their time (the
+     * default policies of {@code ScheduledThreadPoolExecutor}). Does not wait.
+     */
+    @Override
+    public void shutdown() {
+        shutdown = true;
+        lane.timers.cancelPeriodic(this);
+        if (pending.get() == 0) {
+            terminated.complete(null);
+        }
+    }
+
+    /**
+     * As {@link #shutdown()}, then hands back the timers that wait (cancelled: their futures throw
+     * {@code CancellationException}) and interrupts this view's timer running now, if any.
+     *
+     * @return the timers that had not run, as {@code RunnableScheduledFuture}s
+     */
+    @Override
+    public List<Runnable> shutdownNow() {
+        stopping = true;
+        shutdown = true; // the periodic timers are handed back, not just cancelled, as the JDK does
+        List<Runnable> handedBack = new ArrayList<>();
+        lane.takeBack(this, "shutdownNow() of the scheduler of cpu " + lane.cpu() + " before this timer ran",
+                handedBack);
+        lane.interruptRunningTask(this);
+        shutdown(); // whatever raced past the walk
+        return handedBack;
+    }
+
+    @Override
+    public boolean isShutdown() {
+        return shutdown || group.isShutdown();
+    }
+
+    @Override
+    public boolean isStopping() {
+        return stopping || group.isStopping();
+    }
+
+    @Override
+    public boolean isTerminated() {
+        if (!terminated.isDone() && isShutdown() && pending.get() == 0) {
+            terminated.complete(null);
+        }
+        return terminated.isDone();
+    }
+
+    @Override
+    public void groupShutDown() {
+        isTerminated();
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        if (isTerminated()) {
+            return true;
+        }
+        group.addWaitingView(this); // before the state is read again, in isTerminated
+        try {
+            if (isTerminated()) {
+                return true;
+            }
+            terminated.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e); // never: the future only completes normally
+        } finally {
+            group.removeWaitingView(this);
+        }
+    }
+
+    /**
+     * As the {@code ExecutorService} contract has it; called from the lane's own carrier, it shuts
+     * down without waiting, since the caller is part of what it would wait for.
+     */
+    @Override
+    public void close() {
+        if (lane.isCarrier(Thread.currentThread())) {
+            shutdown();
+            return;
+        }
+        super.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ScheduledExecutorService[cpu " + lane.cpu() + (isShutdown() ? ", shut down" : "") + ", "
+                + pending.get() + " pending]";
+    }
+}
