@@ -9,7 +9,7 @@
 # the JMH suite or only the rest (idle cost, CLI bench, core to core), to fit a time limit.
 #
 # Needs bench/target/benchmarks.jar and cli/target/coremanager.jar (./run-tests or
-# mvn -DskipTests package builds them), or BENCH_JAR and CLI_JAR pointing at copies.
+# ./mvnw -DskipTests package builds them), or BENCH_JAR and CLI_JAR pointing at copies.
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$here")"
