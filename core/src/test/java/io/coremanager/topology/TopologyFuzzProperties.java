@@ -41,10 +41,11 @@ class TopologyFuzzProperties {
     private static final Gen<Case> CASES = random -> new Case(PropertyCheck.lists(DAMAGE, 1, 12).next(random),
             random.nextBoolean(), random.nextBoolean());
 
-    /** Each kind of damage alone, on a plain machine and on an SMT one with masks only, before the random ones. */
+    /** Each kind of damage alone, before the random ones, on a plain machine and an SMT one with masks only in turn. */
     private static final List<Case> EDGE_CASES = Stream.of(Kind.values())
-            .flatMap(kind -> Stream.of(new Case(List.of(new Damage(0, kind, "")), false, false),
-                    new Case(List.of(new Damage(7, kind, "\0x,")), true, true)))
+            .map(kind -> kind.ordinal() % 2 == 0
+                    ? new Case(List.of(new Damage(0, kind, "")), false, false)
+                    : new Case(List.of(new Damage(7, kind, "\0x,")), true, true))
             .toList();
 
     @Test
