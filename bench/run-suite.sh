@@ -9,7 +9,7 @@
 # the JMH suite or only the rest (idle cost, CLI bench, core to core), to fit a time limit.
 #
 # Needs bench/target/benchmarks.jar and cli/target/coremanager.jar (./run-tests or
-# mvn -DskipTests package builds them), or BENCH_JAR and CLI_JAR pointing at copies. The benchmarks
+# ./mvnw -DskipTests package builds them), or BENCH_JAR and CLI_JAR pointing at copies. The benchmarks
 # jar does not hold the CLI (both use the bench-harness module): PARTS=jmh without the CLI jar runs,
 # but machine.txt then lacks the topology.
 set -euo pipefail

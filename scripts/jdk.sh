@@ -1,7 +1,10 @@
-# Sourced by the launchers at the repository root: finds a JDK >= 25 and exports JAVA_HOME.
+# Sourced by the launchers at the repository root: finds a JDK >= 25 and exports JAVA_HOME, and
+# runs Maven through the repository's wrapper (./mvnw), so nothing but a JDK need be installed.
 # Order: $JAVA_HOME if it is >= 25, else `java` on the PATH if it is >= 25, else the newest
 # JDK >= 25 under /usr/lib/jvm (Linux) or /Library/Java/JavaVirtualMachines (macOS).
 # Stops with a message naming what to install when none is found.
+
+COREMANAGER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 COREMANAGER_MIN_JDK=25
 
@@ -61,10 +64,10 @@ coremanager_find_jdk() {
   return 1
 }
 
-# Maven 3.8's bundled Guava calls sun.misc.Unsafe, which JDK 24+ warns about on every build.
-coremanager_quiet_maven() {
-  case " ${MAVEN_OPTS:-} " in
-    *--sun-misc-unsafe-memory-access*) ;;
-    *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
-  esac
+# Runs the Maven Wrapper (./mvnw: the Maven version pinned in .mvn/wrapper/maven-wrapper.properties,
+# downloaded from Maven Central into ~/.m2/wrapper on first use) with plain output: batch mode
+# (-B, no colours or escape codes, even on a terminal), no download progress (-ntp).
+# Call coremanager_find_jdk first: the wrapper runs Maven on $JAVA_HOME.
+coremanager_mvn() {
+  "$COREMANAGER_ROOT/mvnw" -B -ntp -Dstyle.color=never "$@"
 }

@@ -53,7 +53,11 @@ public final class CpuSet implements Iterable<Integer> {
 
     // ---------------------------------------------------------------- factories
 
-    /** The empty set. */
+    /**
+     * The empty set.
+     *
+     * @return the empty set
+     */
     public static CpuSet empty() {
         return EMPTY;
     }
@@ -61,6 +65,8 @@ public final class CpuSet implements Iterable<Integer> {
     /**
      * The set of the given CPUs; repeats are allowed.
      *
+     * @param cpus the CPU numbers, each from 0 to {@link #MAX_CPU}
+     * @return the set of {@code cpus}
      * @throws IllegalArgumentException if a CPU is negative or above {@link #MAX_CPU}
      */
     public static CpuSet of(int... cpus) {
@@ -76,6 +82,9 @@ public final class CpuSet implements Iterable<Integer> {
      * The CPUs from {@code first} to {@code last}, both included (as {@code first-last} in the list
      * format).
      *
+     * @param first the lowest CPU of the range
+     * @param last the highest CPU of the range
+     * @return the set {@code first-last}
      * @throws IllegalArgumentException if a bound is out of range or {@code first > last}
      */
     public static CpuSet range(int first, int last) {
@@ -92,6 +101,8 @@ public final class CpuSet implements Iterable<Integer> {
      * The set whose members are the set bits of {@code words}, little-endian as in
      * {@link java.util.BitSet#valueOf(long[])} and the kernel's {@code cpu_set_t} on 64-bit machines.
      *
+     * @param words the bits, word 0 holding CPUs 0-63
+     * @return the set of the bits set in {@code words}
      * @throws IllegalArgumentException if a bit above {@link #MAX_CPU} is set
      */
     public static CpuSet fromWords(long[] words) {
@@ -114,6 +125,8 @@ public final class CpuSet implements Iterable<Integer> {
      * optionally strided as the kernel allows ({@code 0-15:2/4}: in each group of 4 CPUs from 0 to 15,
      * the first 2). Surrounding whitespace and a trailing newline are ignored; {@code ""} is empty.
      *
+     * @param list a CPU list such as {@code 0-3,8}
+     * @return the set {@code list} names
      * @throws IllegalArgumentException naming the input, the position and what was expected, for any
      *     malformed input; never a silent misread
      */
@@ -129,6 +142,8 @@ public final class CpuSet implements Iterable<Integer> {
      * counts that are not a multiple of 32; the others have exactly 8. Surrounding whitespace is
      * ignored; {@code ""} is empty.
      *
+     * @param mask a sysfs mask such as {@code 00000000,0000ff0f}
+     * @return the set {@code mask} names
      * @throws IllegalArgumentException naming the input, the position and what was expected
      */
     public static CpuSet parseMask(String mask) {
@@ -138,13 +153,23 @@ public final class CpuSet implements Iterable<Integer> {
 
     // ---------------------------------------------------------------- queries
 
-    /** Whether {@code cpu} is in this set; false for any number that cannot be a CPU. */
+    /**
+     * Whether {@code cpu} is in this set; false for any number that cannot be a CPU.
+     *
+     * @param cpu any number
+     * @return whether {@code cpu} is in this set; false for any number that cannot be a CPU
+     */
     public boolean contains(int cpu) {
         int index = cpu >>> 6;
         return cpu >= 0 && index < words.length && (words[index] & (1L << cpu)) != 0;
     }
 
-    /** Whether every CPU of {@code other} is in this set. */
+    /**
+     * Whether every CPU of {@code other} is in this set.
+     *
+     * @param other the CPUs to look for
+     * @return whether every CPU of {@code other} is in this set
+     */
     public boolean containsAll(CpuSet other) {
         Objects.requireNonNull(other, "other");
         if (other.words.length > words.length) {
@@ -158,7 +183,12 @@ public final class CpuSet implements Iterable<Integer> {
         return true;
     }
 
-    /** Whether this set and {@code other} share a CPU. */
+    /**
+     * Whether this set and {@code other} share a CPU.
+     *
+     * @param other the other set
+     * @return whether this set and {@code other} share a CPU
+     */
     public boolean intersects(CpuSet other) {
         Objects.requireNonNull(other, "other");
         int common = Math.min(words.length, other.words.length);
@@ -170,22 +200,38 @@ public final class CpuSet implements Iterable<Integer> {
         return false;
     }
 
-    /** The number of CPUs in this set. */
+    /**
+     * The number of CPUs in this set.
+     *
+     * @return the number of CPUs in this set
+     */
     public int size() {
         return size;
     }
 
-    /** Whether this set has no CPU. */
+    /**
+     * Whether this set has no CPU.
+     *
+     * @return whether this set has no CPU
+     */
     public boolean isEmpty() {
         return size == 0;
     }
 
-    /** The lowest CPU, or {@code -1} when the set is empty. */
+    /**
+     * The lowest CPU, or {@code -1} when the set is empty.
+     *
+     * @return the lowest CPU, or {@code -1} when the set is empty
+     */
     public int first() {
         return nextFrom(0);
     }
 
-    /** The highest CPU, or {@code -1} when the set is empty. */
+    /**
+     * The highest CPU, or {@code -1} when the set is empty.
+     *
+     * @return the highest CPU, or {@code -1} when the set is empty
+     */
     public int last() {
         if (words.length == 0) {
             return -1;
@@ -197,6 +243,9 @@ public final class CpuSet implements Iterable<Integer> {
     /**
      * The lowest CPU of this set strictly greater than {@code cpu}, or {@code -1} when there is none;
      * with {@link #first()} it walks the set in order.
+     *
+     * @param cpu a CPU number, or {@code -1} to start from the lowest
+     * @return the next CPU, or {@code -1}
      */
     public int next(int cpu) {
         if (cpu < -1) {
@@ -225,6 +274,8 @@ public final class CpuSet implements Iterable<Integer> {
     /**
      * The CPU at position {@code index} in ascending order ({@code 0} is {@link #first()}).
      *
+     * @param index the position, from {@code 0} to {@code size() - 1}
+     * @return the CPU at {@code index}
      * @throws IndexOutOfBoundsException if {@code index} is not in {@code [0, size())}
      */
     public int get(int index) {
@@ -243,7 +294,11 @@ public final class CpuSet implements Iterable<Integer> {
         }
     }
 
-    /** The CPUs in ascending order. */
+    /**
+     * The CPUs in ascending order.
+     *
+     * @return a fresh array of the CPUs, ascending
+     */
     public int[] toArray() {
         int[] cpus = new int[size];
         int n = 0;
@@ -253,7 +308,11 @@ public final class CpuSet implements Iterable<Integer> {
         return cpus;
     }
 
-    /** The CPUs in ascending order. */
+    /**
+     * The CPUs in ascending order.
+     *
+     * @return the CPUs, ascending
+     */
     public IntStream stream() {
         Spliterator.OfInt spliterator = Spliterators.spliterator(
                 new CpuIterator(), size,
@@ -262,7 +321,11 @@ public final class CpuSet implements Iterable<Integer> {
         return StreamSupport.intStream(spliterator, false);
     }
 
-    /** Calls {@code action} for each CPU in ascending order, without boxing. */
+    /**
+     * Calls {@code action} for each CPU in ascending order, without boxing.
+     *
+     * @param action called with each CPU
+     */
     public void forEachCpu(IntConsumer action) {
         Objects.requireNonNull(action, "action");
         for (int cpu = first(); cpu >= 0; cpu = next(cpu)) {
@@ -276,14 +339,23 @@ public final class CpuSet implements Iterable<Integer> {
         return new CpuIterator();
     }
 
-    /** The little-endian 64-bit words of this set (see {@link #fromWords(long[])}); a fresh copy. */
+    /**
+     * The little-endian 64-bit words of this set (see {@link #fromWords(long[])}); a fresh copy.
+     *
+     * @return a fresh array of the set's words, without trailing zero words
+     */
     public long[] toWords() {
         return words.clone();
     }
 
     // ---------------------------------------------------------------- set algebra
 
-    /** The CPUs in this set or in {@code other}. */
+    /**
+     * The CPUs in this set or in {@code other}.
+     *
+     * @param other the other set
+     * @return the union
+     */
     public CpuSet union(CpuSet other) {
         Objects.requireNonNull(other, "other");
         long[] longer = words.length >= other.words.length ? words : other.words;
@@ -295,7 +367,12 @@ public final class CpuSet implements Iterable<Integer> {
         return new CpuSet(result);
     }
 
-    /** The CPUs in both this set and {@code other}. */
+    /**
+     * The CPUs in both this set and {@code other}.
+     *
+     * @param other the other set
+     * @return the intersection
+     */
     public CpuSet intersect(CpuSet other) {
         Objects.requireNonNull(other, "other");
         long[] result = new long[Math.min(words.length, other.words.length)];
@@ -305,7 +382,12 @@ public final class CpuSet implements Iterable<Integer> {
         return wrap(result);
     }
 
-    /** The CPUs in this set and not in {@code other}. */
+    /**
+     * The CPUs in this set and not in {@code other}.
+     *
+     * @param other the CPUs to leave out
+     * @return this set less {@code other}
+     */
     public CpuSet minus(CpuSet other) {
         Objects.requireNonNull(other, "other");
         long[] result = words.clone();
@@ -316,12 +398,23 @@ public final class CpuSet implements Iterable<Integer> {
         return wrap(result);
     }
 
-    /** This set with {@code cpu} added. */
+    /**
+     * This set with {@code cpu} added.
+     *
+     * @param cpu the CPU to add, from 0 to {@link #MAX_CPU}
+     * @return this set with {@code cpu}
+     * @throws IllegalArgumentException if {@code cpu} is negative or above {@link #MAX_CPU}
+     */
     public CpuSet with(int cpu) {
         return contains(cpu) ? this : union(of(cpu));
     }
 
-    /** This set without {@code cpu}. */
+    /**
+     * This set without {@code cpu}.
+     *
+     * @param cpu the CPU to leave out; any number
+     * @return this set without {@code cpu}
+     */
     public CpuSet without(int cpu) {
         return contains(cpu) ? minus(of(cpu)) : this;
     }
@@ -355,6 +448,8 @@ public final class CpuSet implements Iterable<Integer> {
     /**
      * This set in the sysfs mask format: 32-bit words of 8 hex digits, the most significant first,
      * separated by commas ({@code 00000000,0000ff0f} style; {@code 00000000} when empty).
+     *
+     * @return the mask
      */
     public String toMask() {
         int highestWord32 = isEmpty() ? 0 : last() / 32;
@@ -402,7 +497,11 @@ public final class CpuSet implements Iterable<Integer> {
         return length == 0 ? EMPTY : new CpuSet(length == words.length ? words : Arrays.copyOf(words, length));
     }
 
-    /** A builder that accumulates CPUs one by one: cheaper than repeated {@link #with(int)}. */
+    /**
+     * A builder that accumulates CPUs one by one: cheaper than repeated {@link #with(int)}.
+     *
+     * @return an empty builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -417,6 +516,8 @@ public final class CpuSet implements Iterable<Integer> {
         /**
          * Adds {@code cpu}.
          *
+         * @param cpu the CPU to add
+         * @return this builder
          * @throws IllegalArgumentException if {@code cpu} is negative or above {@link #MAX_CPU}
          */
         public Builder add(int cpu) {
@@ -426,7 +527,12 @@ public final class CpuSet implements Iterable<Integer> {
             return this;
         }
 
-        /** Adds every CPU of {@code cpus}. */
+        /**
+         * Adds every CPU of {@code cpus}.
+         *
+         * @param cpus the CPUs to add
+         * @return this builder
+         */
         public Builder addAll(CpuSet cpus) {
             if (cpus.words.length > words.length) {
                 words = Arrays.copyOf(words, cpus.words.length);
@@ -453,7 +559,11 @@ public final class CpuSet implements Iterable<Integer> {
             }
         }
 
-        /** The set of the CPUs added so far. */
+        /**
+         * The set of the CPUs added so far.
+         *
+         * @return the set
+         */
         public CpuSet build() {
             return wrap(words.clone());
         }

@@ -33,12 +33,20 @@ public final class IdleStrategy {
         this.spinNanos = spinNanos;
     }
 
-    /** Park as soon as the queue is empty: the least CPU, the slowest wake-up. */
+    /**
+     * Park as soon as the queue is empty: the least CPU, the slowest wake-up.
+     *
+     * @return the strategy that parks at once
+     */
     public static IdleStrategy park() {
         return PARK;
     }
 
-    /** Spin for {@link #DEFAULT_SPIN}, then park: the default. */
+    /**
+     * Spin for {@link #DEFAULT_SPIN}, then park: the default.
+     *
+     * @return the strategy
+     */
     public static IdleStrategy spinThenPark() {
         return SPIN_THEN_PARK;
     }
@@ -46,6 +54,8 @@ public final class IdleStrategy {
     /**
      * Spin for {@code spin}, then park.
      *
+     * @param spin how long to spin, zero or more
+     * @return the strategy
      * @throws IllegalArgumentException if {@code spin} is negative
      */
     public static IdleStrategy spinThenPark(Duration spin) {
@@ -56,12 +66,20 @@ public final class IdleStrategy {
         return new IdleStrategy("spinThenPark", spin.toNanos());
     }
 
-    /** Never park: for a core dedicated to this lane, the lowest latency. */
+    /**
+     * Never park: for a core dedicated to this lane, the lowest latency.
+     *
+     * @return the strategy that never parks
+     */
     public static IdleStrategy busySpin() {
         return BUSY_SPIN;
     }
 
-    /** How long an idle carrier spins before parking: 0 parks at once, {@link Long#MAX_VALUE} never parks. */
+    /**
+     * How long an idle carrier spins before parking: 0 parks at once, {@link Long#MAX_VALUE} never parks.
+     *
+     * @return the spin time in nanoseconds
+     */
     public long spinNanos() {
         return spinNanos;
     }

@@ -60,7 +60,11 @@ public final class PinnedThreadFactory implements ThreadFactory {
         this.requirePinning = b.requirePinning;
     }
 
-    /** A builder: which CPUs, whole cores or single CPUs, shared or exclusive, names. */
+    /**
+     * A builder: which CPUs, whole cores or single CPUs, shared or exclusive, names.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -69,6 +73,8 @@ public final class PinnedThreadFactory implements ThreadFactory {
      * A factory of threads that reset their affinity to every CPU the process may use: for the
      * threads a library creates from inside a pinned thread, which would otherwise inherit its
      * single CPU.
+     *
+     * @return the factory
      */
     public static ThreadFactory unpinned() {
         return task -> {
@@ -86,7 +92,11 @@ public final class PinnedThreadFactory implements ThreadFactory {
         };
     }
 
-    /** The slots threads are pinned to, in the order they are handed out. */
+    /**
+     * The slots threads are pinned to, in the order they are handed out.
+     *
+     * @return the slots threads are pinned to, in the order they are handed out
+     */
     public List<CpuSet> slots() {
         return slots;
     }
@@ -172,25 +182,45 @@ public final class PinnedThreadFactory implements ThreadFactory {
         private Builder() {
         }
 
-        /** Pins to exactly these CPUs, checked as {@link CoreManager.Builder#cpus} checks them. */
+        /**
+         * Pins to exactly these CPUs, checked as {@link CoreManager.Builder#cpus} checks them.
+         *
+         * @param cpus the CPUs
+         * @return this builder
+         */
         public Builder cpus(CpuSet cpus) {
             selection.cpus(cpus);
             return this;
         }
 
-        /** Chooses the CPUs from the topology (every usable CPU by default). */
+        /**
+         * Chooses the CPUs from the topology (every usable CPU by default).
+         *
+         * @param placement how to choose the CPUs
+         * @return this builder
+         */
         public Builder placement(Placement placement) {
             selection.placement(placement);
             return this;
         }
 
-        /** The topology to place on; {@link CpuTopology#current()} by default. */
+        /**
+         * The topology to place on; {@link CpuTopology#current()} by default.
+         *
+         * @param topology the topology
+         * @return this builder
+         */
         public Builder topology(CpuTopology topology) {
             selection.topology(topology);
             return this;
         }
 
-        /** Whether isolated CPUs may be used (off by default, as for {@link CoreManager}). */
+        /**
+         * Whether isolated CPUs may be used (off by default, as for {@link CoreManager}).
+         *
+         * @param includeIsolated true to allow isolated CPUs
+         * @return this builder
+         */
         public Builder includeIsolated(boolean includeIsolated) {
             selection.includeIsolated(includeIsolated);
             return this;
@@ -199,48 +229,83 @@ public final class PinnedThreadFactory implements ThreadFactory {
         /**
          * Pin each thread to a whole physical core (all SMT siblings among the chosen CPUs) rather
          * than to one CPU: no other of these threads shares its core.
+         *
+         * @param wholeCores true for one whole core per thread
+         * @return this builder
          */
         public Builder wholeCores(boolean wholeCores) {
             this.wholeCores = wholeCores;
             return this;
         }
 
-        /** Each thread reserves its slot for as long as it runs, in the user's default lock folder. */
+        /**
+         * Each thread reserves its slot for as long as it runs, in the user's default lock folder.
+         *
+         * @return this builder
+         */
         public Builder exclusive() {
             return exclusive(CpuReservations.defaultFolder());
         }
 
-        /** Each thread reserves its slot for as long as it runs, in {@code folder}. */
+        /**
+         * Each thread reserves its slot for as long as it runs, in {@code folder}.
+         *
+         * @param folder the lock folder to reserve in
+         * @return this builder
+         */
         public Builder exclusive(CpuReservations folder) {
             this.exclusive = Objects.requireNonNull(folder, "folder");
             return this;
         }
 
-        /** Threads are named prefix + N + {@code -cpu} + their CPUs ({@code pinned-3-cpu5}). */
+        /**
+         * Threads are named prefix + N + {@code -cpu} + their CPUs ({@code pinned-3-cpu5}).
+         *
+         * @param prefix the name prefix
+         * @return this builder
+         */
         public Builder namePrefix(String prefix) {
             this.namePrefix = Objects.requireNonNull(prefix, "prefix");
             return this;
         }
 
-        /** Whether the threads are daemons (false by default, like {@code Executors.defaultThreadFactory()}). */
+        /**
+         * Whether the threads are daemons (false by default, like {@code Executors.defaultThreadFactory()}).
+         *
+         * @param daemon true for daemon threads
+         * @return this builder
+         */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
             return this;
         }
 
-        /** The threads' uncaught-exception handler. */
+        /**
+         * The threads' uncaught-exception handler.
+         *
+         * @param handler the handler
+         * @return this builder
+         */
         public Builder uncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
-        /** If true, a thread that cannot be pinned fails (its task never runs) instead of running unpinned. */
+        /**
+         * If true, a thread that cannot be pinned fails (its task never runs) instead of running unpinned.
+         *
+         * @param requirePinning true to fail rather than run unpinned
+         * @return this builder
+         */
         public Builder requirePinning(boolean requirePinning) {
             this.requirePinning = requirePinning;
             return this;
         }
 
         /**
+         * A factory of threads pinned as configured; the CPUs are chosen and checked now.
+         *
+         * @return the factory
          * @throws IllegalArgumentException if a chosen CPU cannot be used (the message says which and why)
          */
         public PinnedThreadFactory build() {

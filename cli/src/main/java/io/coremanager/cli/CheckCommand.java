@@ -80,7 +80,9 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private static void nativeAccess(List<Finding> f) {
-        boolean enabled = CheckCommand.class.getModule().isNativeAccessEnabled();
+        // The module that makes the downcalls: io.coremanager on the module path, where the CLI is a
+        // module of its own; on the class path both are the unnamed module.
+        boolean enabled = Affinity.class.getModule().isNativeAccessEnabled();
         f.add(enabled ? new Finding(Level.OK, "native access is enabled for CoreManager's module", null)
                 : new Finding(Level.WARN, "native access is not enabled: JDK 25 warns on the first affinity call, "
                         + "and --illegal-native-access=deny makes affinity unavailable",

@@ -58,12 +58,20 @@ public final class Affinity {
     private Affinity() {
     }
 
-    /** Whether this platform supports reading and setting CPU affinity. */
+    /**
+     * Whether this platform supports reading and setting CPU affinity.
+     *
+     * @return true if affinity can be read and set here
+     */
     public static boolean isSupported() {
         return LinuxCalls.UNSUPPORTED_REASON == null;
     }
 
-    /** Why affinity is not supported here, or empty when it is. */
+    /**
+     * Why affinity is not supported here, or empty when it is.
+     *
+     * @return the reason, or empty where affinity works
+     */
     public static Optional<String> unsupportedReason() {
         return Optional.ofNullable(LinuxCalls.UNSUPPORTED_REASON);
     }
@@ -72,6 +80,8 @@ public final class Affinity {
      * The CPU the calling thread is running on now ({@code sched_getcpu}), or {@link #UNKNOWN_CPU}
      * where it cannot be known. A critical downcall (no thread-state transition): a few nanoseconds.
      * Unless the thread is pinned to one CPU, the answer may be stale by the time it is used.
+     *
+     * @return the CPU number, or {@link #UNKNOWN_CPU}
      */
     public static int currentCpu() {
         MethodHandle getcpu = LinuxCalls.SCHED_GETCPU;
@@ -90,6 +100,7 @@ public final class Affinity {
      * The Linux thread id ({@code gettid}) of the OS thread running the caller: for a virtual
      * thread, its current carrier's.
      *
+     * @return the thread id of the caller's OS thread
      * @throws UnsupportedOperationException where affinity is not supported
      */
     public static int currentThreadId() {
@@ -104,6 +115,7 @@ public final class Affinity {
     /**
      * The CPUs the calling thread may run on ({@code sched_getaffinity}).
      *
+     * @return the calling thread's CPUs
      * @throws UnsupportedOperationException where affinity is not supported
      * @throws AffinityException if the kernel refuses
      */
@@ -114,6 +126,8 @@ public final class Affinity {
     /**
      * The CPUs thread {@code tid} of this process may run on; {@code 0} is the calling thread.
      *
+     * @param tid a Linux thread id ({@link #currentThreadId()}, or from {@code /proc/PID/task})
+     * @return the thread's CPUs
      * @throws IllegalArgumentException if {@code tid} is negative
      * @throws UnsupportedOperationException where affinity is not supported
      * @throws AffinityException if the kernel refuses ({@code ESRCH}: no such thread)
@@ -151,6 +165,7 @@ public final class Affinity {
      * Restricts the calling platform thread to {@code cpus}, exactly: on any refusal the thread's
      * affinity is left as it was.
      *
+     * @param cpus the CPUs the thread may run on, not empty
      * @throws IllegalArgumentException if {@code cpus} is empty
      * @throws IllegalStateException if the caller is a virtual thread
      * @throws UnsupportedOperationException where affinity is not supported
@@ -165,6 +180,7 @@ public final class Affinity {
     /**
      * Pins the calling platform thread to {@code cpu}.
      *
+     * @param cpu the CPU to pin to
      * @throws IllegalArgumentException if {@code cpu} is negative or above {@link CpuSet#MAX_CPU}
      * @throws IllegalStateException if the caller is a virtual thread
      * @throws UnsupportedOperationException where affinity is not supported
@@ -178,6 +194,8 @@ public final class Affinity {
     /**
      * Pins thread {@code tid} of this process to {@code cpu}; {@code 0} is the calling thread.
      *
+     * @param tid a Linux thread id ({@link #currentThreadId()}, or from {@code /proc/PID/task})
+     * @param cpu the CPU to pin to
      * @throws IllegalArgumentException if {@code tid} is negative, or {@code cpu} is not a CPU number
      * @throws UnsupportedOperationException where affinity is not supported
      * @throws AffinityException if the kernel refuses
@@ -194,6 +212,8 @@ public final class Affinity {
      * Restricts thread {@code tid} of this process to {@code cpus}, exactly; {@code 0} is the calling
      * thread. On any refusal the thread's affinity is left as it was.
      *
+     * @param tid a Linux thread id ({@link #currentThreadId()}, or from {@code /proc/PID/task})
+     * @param cpus the CPUs the thread may run on, not empty
      * @throws IllegalArgumentException if {@code tid} is negative or {@code cpus} is empty
      * @throws UnsupportedOperationException where affinity is not supported
      * @throws AffinityException if the kernel refuses any CPU of the set

@@ -16,8 +16,11 @@ public final class AffinityException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The libc call that failed. */
     private final String call;
+    /** The errno it set. */
     private final int errno;
+    /** The Linux thread id it was about; {@code 0} for the calling thread. */
     private final int threadId;
     private final transient CpuSet requested;
     private final transient CpuSet allowed;
@@ -34,32 +37,56 @@ public final class AffinityException extends RuntimeException {
         this.allowed = allowed;
     }
 
-    /** The libc call that failed, e.g. {@code sched_setaffinity}. */
+    /**
+     * The libc call that failed, e.g. {@code sched_setaffinity}.
+     *
+     * @return the name of the libc call
+     */
     public String call() {
         return call;
     }
 
-    /** The errno the call set. */
+    /**
+     * The errno the call set.
+     *
+     * @return the errno value
+     */
     public int errno() {
         return errno;
     }
 
-    /** The errno's symbolic name: {@code EINVAL}, {@code EPERM}, {@code ESRCH}, ... */
+    /**
+     * The errno's symbolic name: {@code EINVAL}, {@code EPERM}, {@code ESRCH}, ...
+     *
+     * @return the errno's name
+     */
     public String errnoName() {
         return Errno.name(errno);
     }
 
-    /** The Linux thread id the call was about; {@code 0} for the calling thread. */
+    /**
+     * The Linux thread id the call was about; {@code 0} for the calling thread.
+     *
+     * @return the thread id, or {@code 0}
+     */
     public int threadId() {
         return threadId;
     }
 
-    /** The CPUs asked for; empty for a query. */
+    /**
+     * The CPUs asked for; empty for a query.
+     *
+     * @return the CPUs asked for
+     */
     public CpuSet requested() {
         return requested;
     }
 
-    /** The CPUs this process may be pinned to (cgroup cpuset and online), empty when unknown. */
+    /**
+     * The CPUs this process may be pinned to (cgroup cpuset and online), empty when unknown.
+     *
+     * @return the allowed CPUs, or the empty set
+     */
     public CpuSet allowed() {
         return allowed;
     }

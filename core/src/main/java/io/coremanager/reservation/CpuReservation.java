@@ -41,12 +41,20 @@ public final class CpuReservation implements AutoCloseable {
         this.held = List.copyOf(held);
     }
 
-    /** The CPUs reserved. */
+    /**
+     * The CPUs reserved.
+     *
+     * @return the CPUs reserved
+     */
     public CpuSet cpus() {
         return cpus;
     }
 
-    /** The lock files, by CPU. */
+    /**
+     * The lock files, by CPU.
+     *
+     * @return an unmodifiable map from each CPU to its lock file
+     */
     public Map<Integer, Path> lockFiles() {
         java.util.Map<Integer, Path> files = new java.util.TreeMap<>();
         for (Held h : held) {
@@ -55,7 +63,11 @@ public final class CpuReservation implements AutoCloseable {
         return java.util.Collections.unmodifiableMap(files);
     }
 
-    /** Whether this reservation still holds its CPUs. */
+    /**
+     * Whether this reservation still holds its CPUs.
+     *
+     * @return whether this reservation still holds its CPUs
+     */
     public boolean isHeld() {
         return !closed.get();
     }

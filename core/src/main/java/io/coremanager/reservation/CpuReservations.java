@@ -73,6 +73,7 @@ public final class CpuReservations {
     /**
      * The current user's own lock folder (see the class notes), created if needed.
      *
+     * @return the user's lock folder
      * @throws IllegalStateException if it exists but is not safe to use (a link, another owner)
      */
     public static CpuReservations defaultFolder() {
@@ -87,6 +88,8 @@ public final class CpuReservations {
     /**
      * A lock folder of this user at {@code folder}, created {@code rwx------} if missing.
      *
+     * @param folder the lock folder
+     * @return the lock folder
      * @throws IllegalStateException if it is not safe to use (a link, another owner, open to others)
      */
     public static CpuReservations privateFolder(Path folder) {
@@ -100,6 +103,8 @@ public final class CpuReservations {
      * A lock folder shared by every user of the host (see the class notes), created
      * {@code rwxrwxrwt} if missing.
      *
+     * @param folder the lock folder
+     * @return the shared lock folder
      * @throws IllegalStateException if it is not safe to share (a link, or world-writable without
      *     the sticky bit)
      */
@@ -110,7 +115,11 @@ public final class CpuReservations {
         return new CpuReservations(dir, true);
     }
 
-    /** The lock folder. */
+    /**
+     * The lock folder.
+     *
+     * @return the lock folder
+     */
     public Path folder() {
         return folder;
     }
@@ -120,6 +129,8 @@ public final class CpuReservations {
     /**
      * Reserves every CPU of {@code cpus}, all or none.
      *
+     * @param cpus the CPUs to reserve
+     * @return the reservation; close it to release the CPUs
      * @throws IllegalArgumentException if {@code cpus} is empty
      * @throws IllegalStateException if a CPU is held (naming its holder), or its lock file cannot
      *     be used (a planted link, permissions)
@@ -140,7 +151,12 @@ public final class CpuReservations {
         return new CpuReservation(this, cpus, held);
     }
 
-    /** Reserves every CPU of {@code cpus} if none is held; empty if one is. */
+    /**
+     * Reserves every CPU of {@code cpus} if none is held; empty if one is.
+     *
+     * @param cpus the CPUs to reserve
+     * @return the reservation, or empty if a CPU is held
+     */
     public Optional<CpuReservation> tryReserve(CpuSet cpus) {
         try {
             return Optional.of(reserve(cpus));
@@ -152,6 +168,8 @@ public final class CpuReservations {
     /**
      * Reserves the lowest CPU of {@code candidates} that no one holds.
      *
+     * @param candidates the CPUs to choose from
+     * @return the reservation of the CPU
      * @throws IllegalStateException if every candidate is held (naming the holders)
      */
     public CpuReservation reserveAny(CpuSet candidates) {
@@ -172,6 +190,9 @@ public final class CpuReservations {
      * Reserves the whole physical core of {@code cpu}: all its SMT siblings, so that no other
      * reserver's work shares the core's execution units with yours.
      *
+     * @param cpu a CPU of the core
+     * @param topology the topology that knows the core's siblings
+     * @return the reservation of the core's CPUs
      * @throws IllegalArgumentException if the topology does not know {@code cpu}
      * @throws IllegalStateException if a sibling is held
      */
@@ -277,7 +298,11 @@ public final class CpuReservations {
 
     // ---------------------------------------------------------------- listing
 
-    /** Every lock file of the folder, held or not, by CPU. */
+    /**
+     * Every lock file of the folder, held or not, by CPU.
+     *
+     * @return every lock file of the folder, held or not, by CPU
+     */
     public List<ReservationInfo> list() {
         List<ReservationInfo> infos = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {

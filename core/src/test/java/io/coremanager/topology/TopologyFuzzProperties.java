@@ -2,12 +2,9 @@ package io.coremanager.topology;
 
 import io.coremanager.CpuSet;
 import io.coremanager.testing.FakeSysfs;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import io.coremanager.testing.PropertyCheck;
+import io.coremanager.testing.PropertyCheck.Gen;
+import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -22,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Randomly damaged sysfs trees (files deleted, emptied, filled with garbage or huge numbers,
- * replaced by link cycles): the reader never throws and always returns a usable topology.
+ * replaced by link cycles): the reader never throws and always returns a usable topology. See
+ * {@link PropertyCheck} for seeds and replay; a failure shrinks to the fewest damages that still fail.
  */
 class TopologyFuzzProperties {
 
@@ -31,17 +30,39 @@ class TopologyFuzzProperties {
     record Damage(int target, Kind kind, String garbage) {
     }
 
-    @Provide
-    Arbitrary<List<Damage>> damages() {
-        Arbitrary<String> garbage = Arbitraries.strings().ofMaxLength(40)
-                .withChars("0123456789abcdef,-:/x \n\t\0\u00ff");
-        return Combinators.combine(Arbitraries.integers().between(0, 100_000), Arbitraries.of(Kind.class), garbage)
-                .as(Damage::new).list().ofMinSize(1).ofMaxSize(12);
+    private static final String GARBAGE_CHARS = "0123456789abcdef,-:/x \n\t\0\u00ff";
+
+    private static final Gen<Damage> DAMAGE = random -> new Damage(random.nextInt(0, 100_001),
+            Kind.values()[random.nextInt(Kind.values().length)], PropertyCheck.strings(GARBAGE_CHARS, 0, 40).next(random));
+
+    record Case(List<Damage> damages, boolean smt, boolean masksOnly) {
     }
 
-    @Property(tries = 80)
-    void damagedTreesReadIntoUsableTopologies(@ForAll("damages") List<Damage> damages,
-                                              @ForAll boolean smt, @ForAll boolean masksOnly) throws IOException {
+    private static final Gen<Case> CASES = random -> new Case(PropertyCheck.lists(DAMAGE, 1, 12).next(random),
+            random.nextBoolean(), random.nextBoolean());
+
+    /** Each kind of damage alone, before the random ones, on a plain machine and an SMT one with masks only in turn. */
+    private static final List<Case> EDGE_CASES = Stream.of(Kind.values())
+            .map(kind -> kind.ordinal() % 2 == 0
+                    ? new Case(List.of(new Damage(0, kind, "")), false, false)
+                    : new Case(List.of(new Damage(7, kind, "\0x,")), true, true))
+            .toList();
+
+    @Test
+    void damagedTreesReadIntoUsableTopologies() {
+        PropertyCheck.forAll("damaged trees read into usable topologies", 80, EDGE_CASES, CASES,
+                c -> PropertyCheck.<Damage>dropOne(1).candidates(c.damages()).map(d -> new Case(d, c.smt(), c.masksOnly())),
+                c -> {
+                    try {
+                        damagedTreeReadsIntoAUsableTopology(c.damages(), c.smt(), c.masksOnly());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+    }
+
+    private static void damagedTreeReadsIntoAUsableTopology(List<Damage> damages, boolean smt, boolean masksOnly)
+            throws IOException {
         Path root = Files.createTempDirectory("fuzz-sysfs");
         try {
             FakeSysfs fake = FakeSysfs.machine(root, 2, 2, smt ? 2 : 1);

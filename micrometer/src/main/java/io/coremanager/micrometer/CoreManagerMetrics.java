@@ -45,12 +45,23 @@ public final class CoreManagerMetrics implements MeterBinder {
     private final CoreManager cores;
     private final Iterable<Tag> tags;
 
-    /** Metrics of {@code cores}. */
+    /**
+     * Metrics of {@code cores}.
+     *
+     * @param cores the manager whose lanes to measure
+     * @throws NullPointerException if {@code cores} is null
+     */
     public CoreManagerMetrics(CoreManager cores) {
         this(cores, Tags.empty());
     }
 
-    /** Metrics of {@code cores}, with {@code tags} added to every meter (to tell managers apart). */
+    /**
+     * Metrics of {@code cores}, with {@code tags} added to every meter (to tell managers apart).
+     *
+     * @param cores the manager whose lanes to measure
+     * @param tags tags for every meter, besides {@code cpu}
+     * @throws NullPointerException if {@code cores} or {@code tags} is null
+     */
     public CoreManagerMetrics(CoreManager cores, Iterable<Tag> tags) {
         this.cores = Objects.requireNonNull(cores, "cores");
         this.tags = Objects.requireNonNull(tags, "tags");
