@@ -9,6 +9,7 @@ import java.util.stream.IntStream;
 import java.util.stream.StreamSupport;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.PrimitiveIterator;
 
 /**
  * An immutable set of CPU numbers, of any size: the currency of the whole API.
@@ -569,7 +570,7 @@ public final class CpuSet implements Iterable<Integer> {
         }
     }
 
-    private final class CpuIterator implements java.util.PrimitiveIterator.OfInt {
+    private final class CpuIterator implements PrimitiveIterator.OfInt {
         private int nextCpu = CpuSet.this.first();
 
         @Override

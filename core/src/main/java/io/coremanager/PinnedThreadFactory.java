@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Optional;
 
 /**
  * Platform threads pinned to the CPUs of a placement, for the frameworks that own their threads: a
@@ -141,7 +142,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
     private CpuReservation reserveFrom(int start) {
         for (int i = 0; i < slots.size(); i++) {
             CpuSet slot = slots.get((start + i) % slots.size());
-            java.util.Optional<CpuReservation> r = exclusive.tryReserve(slot);
+            Optional<CpuReservation> r = exclusive.tryReserve(slot);
             if (r.isPresent()) {
                 return r.get();
             }

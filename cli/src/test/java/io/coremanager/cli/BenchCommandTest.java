@@ -46,7 +46,7 @@ class BenchCommandTest {
     void anUnknownSectionIsAUsageError() {
         MainTest.Result r = run("bench", "--only", "everything");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).contains("--only: [everything] (expected some of [roundtrip, throughput, vthreads, idle])");
+        assertThat(r.err()).contains("--only: [everything] (expected some of [roundtrip, throughput, vthreads, idle, timers])");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.coremanager.cli;
 
 import io.coremanager.CoreManager;
 import io.coremanager.affinity.Affinity;
+import io.coremanager.bench.harness.Contenders;
 import io.coremanager.testing.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class CliModulePathTest {
         Path cli = ChildJvm.locationOf(Main.class);
         assertThat(cli.resolve("module-info.class")).as("the CLI's module descriptor").exists();
         jvm = List.of("--module-path", ChildJvm.join(List.of(ChildJvm.locationOf(CoreManager.class), cli,
-                        ChildJvm.locationOf(CommandLine.class))),
+                        ChildJvm.locationOf(Contenders.class), ChildJvm.locationOf(CommandLine.class))),
                 "--add-opens", "java.base/java.lang=io.coremanager",
                 "--enable-native-access=io.coremanager",
                 "-m", "io.coremanager.cli/io.coremanager.cli.Main");

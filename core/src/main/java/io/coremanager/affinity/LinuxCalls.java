@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Locale;
 import java.util.Optional;
+import java.lang.invoke.MethodType;
 
 /**
  * The libc calls behind {@link Affinity}, bound once through the FFM linker.
@@ -109,7 +110,7 @@ final class LinuxCalls {
         MethodHandle syscall = linker.downcallHandle(find(libc, "syscall"),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1));
         MethodHandle bound = MethodHandles.insertArguments(syscall, 0, number);
-        return MethodHandles.explicitCastArguments(bound, java.lang.invoke.MethodType.methodType(int.class));
+        return MethodHandles.explicitCastArguments(bound, MethodType.methodType(int.class));
     }
 
     /** The errno captured in {@code state} by the last call made with it. */

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The park/wake hand-off between a lane's carrier (the only thread that parks here) and the threads
@@ -51,7 +52,7 @@ final class CarrierParking {
     /** The carrier; set before it first parks, read by wakers. */
     private volatile Thread carrier;
     /** How many times a waker unparked the carrier (after its CAS): for tests that check no system call was made. */
-    private final java.util.concurrent.atomic.AtomicLong unparks = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong unparks = new AtomicLong();
 
     /** The thread that parks here from now on. */
     void carrier(Thread thread) {

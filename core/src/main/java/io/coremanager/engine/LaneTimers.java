@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The timers of one lane.
@@ -254,7 +255,7 @@ final class LaneTimers {
     }
 
     /** The lane failed closed: fail every timer in the heap with {@code reason} now, not at its deadline. */
-    void failAll(java.util.concurrent.RejectedExecutionException reason) {
+    void failAll(RejectedExecutionException reason) {
         heap.forEach(t -> {
             if (t.claimToHandBack()) {
                 t.failClosed(reason);

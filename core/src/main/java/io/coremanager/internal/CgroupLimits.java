@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.Arrays;
 
 /**
  * What the process's control groups allow it: the cpuset (the CPUs it may ever run on) and the CPU
@@ -304,7 +305,7 @@ public record CgroupLimits(CpuSet cpuset, double quotaCpus, String source, List<
         }
 
         private static String[] dedupe(String[] values) {
-            return java.util.Arrays.stream(values).distinct().toArray(String[]::new);
+            return Arrays.stream(values).distinct().toArray(String[]::new);
         }
 
         /** Mount tables escape space, tab, newline and backslash as octal: {@code \040}. */

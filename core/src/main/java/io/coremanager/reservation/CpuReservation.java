@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Collections;
+import java.util.TreeMap;
 
 /**
  * CPUs reserved for exclusive use, within this process and across processes on the host: each
@@ -56,11 +58,11 @@ public final class CpuReservation implements AutoCloseable {
      * @return an unmodifiable map from each CPU to its lock file
      */
     public Map<Integer, Path> lockFiles() {
-        java.util.Map<Integer, Path> files = new java.util.TreeMap<>();
+        Map<Integer, Path> files = new TreeMap<>();
         for (Held h : held) {
             files.put(h.cpu(), h.file());
         }
-        return java.util.Collections.unmodifiableMap(files);
+        return Collections.unmodifiableMap(files);
     }
 
     /**

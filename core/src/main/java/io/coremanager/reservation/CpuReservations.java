@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Comparator;
 
 /**
  * A lock folder: where {@link CpuReservation}s keep one lock file per CPU ({@code cpu-N.lock}).
@@ -317,7 +318,7 @@ public final class CpuReservations {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + folder, e);
         }
-        infos.sort(java.util.Comparator.comparingInt(ReservationInfo::cpu));
+        infos.sort(Comparator.comparingInt(ReservationInfo::cpu));
         return infos;
     }
 

@@ -3,6 +3,7 @@ package io.coremanager.topology;
 import io.coremanager.CpuSet;
 
 import java.util.Objects;
+import java.util.Locale;
 
 /**
  * A CPU cache as sysfs describes it ({@code cpuN/cache/indexK}): its level, type, size and the
@@ -46,7 +47,7 @@ public record Cache(int level, Type type, long sizeBytes, CpuSet sharedBy) {
     /** {@code L2 unified 1 MiB (cpus 0-1)}. */
     @Override
     public String toString() {
-        return "L" + level + " " + type.name().toLowerCase(java.util.Locale.ROOT)
+        return "L" + level + " " + type.name().toLowerCase(Locale.ROOT)
                 + (sizeBytes >= 0 ? " " + formatSize(sizeBytes) : "") + " (cpus " + sharedBy + ")";
     }
 

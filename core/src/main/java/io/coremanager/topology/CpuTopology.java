@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.function.DoubleConsumer;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
+import java.util.Arrays;
 
 /**
  * What this machine has and what this process may use: every CPU the kernel knows, with its
@@ -316,7 +317,7 @@ public final class CpuTopology {
     }
 
     private int coresIn(CpuSet group) {
-        return (int) java.util.Arrays.stream(group.toArray()).map(c -> cpu(c).core()).distinct().count();
+        return (int) Arrays.stream(group.toArray()).map(c -> cpu(c).core()).distinct().count();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.coremanager.CpuSet;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.List;
 
 /**
  * Tells performance cores from efficiency cores.
@@ -64,7 +65,7 @@ final class HybridKinds {
         return -1;
     }
 
-    private static java.util.List<Integer> toList(CpuSet set) {
+    private static List<Integer> toList(CpuSet set) {
         return set.stream().boxed().toList();
     }
 }

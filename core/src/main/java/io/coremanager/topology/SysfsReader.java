@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Arrays;
 
 /**
  * Builds a {@link CpuTopology} from a root folder holding {@code sys/} and {@code proc/}.
@@ -659,7 +660,7 @@ final class SysfsReader {
         while (first < parts.length && !parts[first].isEmpty() && Character.isLetter(parts[first].charAt(0))) {
             first++;
         }
-        String list = String.join(",", java.util.Arrays.copyOfRange(parts, first, parts.length));
+        String list = String.join(",", Arrays.copyOfRange(parts, first, parts.length));
         return Objects.requireNonNullElse(parseOrWarn(list, "proc/cmdline " + value), CpuSet.empty());
     }
 
