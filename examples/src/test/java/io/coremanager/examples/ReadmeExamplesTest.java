@@ -58,7 +58,7 @@ class ReadmeExamplesTest {
     /** What a snippet sees without importing it. */
     static final List<String> IMPORTS = List.of(
             "java.util.*", "java.util.concurrent.*", "java.util.function.*", "java.time.*", "java.net.*",
-            "java.nio.file.*",
+            "java.nio.*", "java.nio.file.*",
             "io.coremanager.*", "io.coremanager.affinity.*", "io.coremanager.topology.*",
             "io.coremanager.reservation.*", "io.coremanager.micrometer.*",
             "io.micrometer.core.instrument.*",
@@ -76,6 +76,14 @@ class ReadmeExamplesTest {
                 CoreManager cores;
                 MeterRegistry registry;
                 static final class Event { long value; }
+                String key = "key-1";
+                Path path = Path.of("data.txt");
+                LaneLocal<Map<Path, String>> cache;
+                Object session;
+                static void use(ByteBuffer buffer) { }
+                void flush() { }
+                static void expire(Object session) { }
+                static void step() { }
             """;
 
     private static final String NOT_COMPILED = "<!-- not compiled -->";
