@@ -27,6 +27,13 @@ final class Carrier implements Runnable {
     private static final int QUICK_SPINS = 64;
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
+    /**
+     * Lane-local I/O, busy: the carrier polls its sockets ({@code selectNow}) after this many full
+     * batches in a row (and whenever its queue runs empty): see {@link #pollIoBetweenBatches()}.
+     */
+    static final int IO_POLL_BATCHES = 4;
+    /** Lane-local I/O, spinning: the carrier polls its sockets every this+1 spins. */
+    static final int IO_SPIN_POLL_MASK = 63;
     /** The pause between two attempts of a failed lane's loop that keeps failing. */
     private static final long FAILED_RETRY_NANOS = 10_000_000L;
 
@@ -41,6 +48,8 @@ final class Carrier implements Runnable {
 
     /** The thread running the loop now; written before it starts, by whoever starts it. */
     private volatile Thread thread;
+    /** Full batches run since the last I/O poll (carrier only). */
+    private int batchesSinceIoPoll;
     /** Its kernel thread id, for the pinned check; 0 where unknown. */
     private volatile int tid;
     /** Why the carrier is not pinned, or null when it is. Written before {@code started} counts down. */
@@ -102,6 +111,7 @@ final class Carrier implements Runnable {
 
     /** The carrier's last act: idle for the watchdog, terminated for the group. */
     private void leave() {
+        lane.io.carrierLeaving(); // closes the lane's sockets and its selector: see LaneIo
         lane.counters.idle();
         lane.markTerminated();
         CarrierCounters.Snapshot s = lane.counters.read();
@@ -120,7 +130,11 @@ final class Carrier implements Runnable {
         long busySince = System.nanoTime();
         while (true) {
             if (runBatch() > 0) {
+                pollIoBetweenBatches();
                 continue;
+            }
+            if (lane.io.active() && pollIoNow()) {
+                continue; // the queue ran empty: poll the sockets before spinning
             }
             c.seenState = lane.group().state();
             if (mayLeave() && lane.queue.closeIfEmpty()) {
@@ -140,6 +154,25 @@ final class Carrier implements Runnable {
     /** Shut down (or failed), and no tracked thread left: the lane may close once its queue is empty. */
     private boolean mayLeave() {
         return (lane.counters.seenState != Lanes.RUNNING || lane.failure() != null) && lane.threads.live() == 0;
+    }
+
+    /**
+     * Lane-local I/O, hook 1 of 2 ("poll now, non-blocking"): after every {@value #IO_POLL_BATCHES}
+     * batches in a row, a lane with sockets polls them ({@code selectNow}), so a busy lane does not
+     * starve its own I/O. A batch is at most {@value #BATCH} elements; the cadence is counted, not
+     * clocked, because a busy carrier does not read the clock. A lane without sockets pays one
+     * volatile read.
+     */
+    private void pollIoBetweenBatches() {
+        if (lane.io.active() && ++batchesSinceIoPoll >= IO_POLL_BATCHES) {
+            pollIoNow();
+        }
+    }
+
+    /** Polls the lane's sockets without blocking and resumes their waiters; true if any was ready. */
+    private boolean pollIoNow() {
+        batchesSinceIoPoll = 0;
+        return lane.io.pollNow() > 0;
     }
 
     /** Runs up to {@value #BATCH} queued elements; how many it took from the queue. */
@@ -258,13 +291,23 @@ final class Carrier implements Runnable {
                 if (workOrNews.getAsBoolean()) {
                     return;
                 }
+                if ((i & IO_SPIN_POLL_MASK) == 0 && lane.io.active() && pollIoNow()) {
+                    return; // ready sockets: their threads are queued
+                }
                 Thread.onSpinWait();
                 if ((i & 255) == 0 && spinNanos != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
                     break;
                 }
             }
         }
+        // Lane-local I/O, hook 2 of 2 ("block until work, news, I/O or deadline"): with sockets, the
+        // parking's blocker is the lane's selector (select(timeout), woken by selector.wakeup());
+        // the keys it found are handled here, with the carrier RUNNING, so resuming their threads
+        // costs no wake-up.
         lane.parking.park(workOrNews, claimed);
+        if (lane.io.active()) {
+            lane.io.dispatchSelected();
+        }
     }
 
     /**

@@ -36,6 +36,8 @@ final class Lane implements Executor {
     /** Written by the carrier only: see CarrierCounters. */
     final CarrierCounters counters = new CarrierCounters();
     final LaneThreads threads = new LaneThreads(this);
+    /** The lane's sockets and, once one waits, the selector its carrier polls: see LaneIo. */
+    final LaneIo io = new LaneIo(this);
     private final LateCarrier late = new LateCarrier(this);
     private final Carrier carrier;
 
