@@ -51,6 +51,8 @@ final class LaneIo implements CarrierParking.Blocker {
     /** Carrier-only counters (tests, diagnostics): polls that found keys, keys handled. */
     private long polls;
     private long readyKeys;
+    /** Blocking selects begun (carrier's counter): a busy-looping selector would show here. */
+    private volatile long blocks;
 
     LaneIo(Lane lane) {
         this.lane = lane;
@@ -85,18 +87,31 @@ final class LaneIo implements CarrierParking.Blocker {
     SelectionKey register(LaneChannel channel, int ops) throws IOException {
         Selector s = selector;
         if (s == null) {
-            if (closed) {
-                throw new AsynchronousCloseException();
-            }
-            s = Selector.open();
-            selector = s;
-            lane.parking.blocker(this);
+            s = openSelector();
         }
         try {
             return channel.channel().register(s, ops, channel);
         } catch (ClosedSelectorException e) {
             throw new AsynchronousCloseException();
         }
+    }
+
+    /**
+     * Makes the lane's selector, once, under this object's lock: two of the lane's threads may both
+     * get here (opening a selector may unmount the first), and the carrier may be leaving.
+     */
+    private synchronized Selector openSelector() throws IOException {
+        Selector s = selector;
+        if (s != null) {
+            return s;
+        }
+        if (closed) {
+            throw new AsynchronousCloseException();
+        }
+        s = Selector.open();
+        selector = s;
+        lane.parking.blocker(this);
+        return s;
     }
 
     /** The group shut down: stop listening (accept loops end), keep connections. */
@@ -166,6 +181,7 @@ final class LaneIo implements CarrierParking.Blocker {
     @Override
     public boolean block(Object parking, long nanos) {
         Selector s = selector;
+        blocks++; // the carrier's own counter: one writer
         try {
             s.select(Math.max(1L, (nanos + 999_999L) / 1_000_000L));
             return !s.selectedKeys().isEmpty();
@@ -186,9 +202,12 @@ final class LaneIo implements CarrierParking.Blocker {
 
     /** The carrier leaves for good: close the lane's channels, then the selector. Carrier only. */
     void carrierLeaving() {
-        closed = true;
+        Selector s;
+        synchronized (this) { // with openSelector: no selector is made after this
+            closed = true;
+            s = selector;
+        }
         closeAll();
-        Selector s = selector;
         if (s != null) {
             lane.parking.blocker(CarrierParking.THREAD_PARK);
             try {
@@ -207,6 +226,11 @@ final class LaneIo implements CarrierParking.Blocker {
     /** Ready keys handled (carrier's counter; approximate from other threads). */
     long readyKeys() {
         return readyKeys;
+    }
+
+    /** Blocking selects begun since the lane started. */
+    long blocks() {
+        return blocks;
     }
 
     /** Open channels of the lane now. */

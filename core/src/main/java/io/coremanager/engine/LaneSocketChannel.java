@@ -40,6 +40,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
                     while (true) {
                         s.await(SelectionKey.OP_CONNECT);
                         if (s.socket.finishConnect()) {
+                            s.dropInterest(SelectionKey.OP_CONNECT);
                             break;
                         }
                     }

@@ -125,6 +125,39 @@ class LaneIoWakeupTest {
     }
 
     @Test
+    void idleConnectedSocketsLetTheCarrierBlock() throws Exception {
+        group = start(0);
+        int cpu = EngineTesting.cpu();
+        Lane lane = group.lane(cpu);
+        LaneServerSocket server = group.listen(cpu, ANY_PORT, 16);
+        CompletableFuture<LaneSocket> accepted = new CompletableFuture<>();
+        CompletableFuture<LaneSocket> connected = new CompletableFuture<>();
+        group.go(cpu, () -> {
+            try {
+                accepted.complete(server.accept());
+            } catch (Throwable t) {
+                accepted.completeExceptionally(t);
+            }
+        });
+        group.go(cpu, () -> {
+            try {
+                connected.complete(group.connect(server.localAddress()));
+            } catch (Throwable t) {
+                connected.completeExceptionally(t);
+            }
+        });
+        LaneSocket a = accepted.get(30, TimeUnit.SECONDS);
+        LaneSocket c = connected.get(30, TimeUnit.SECONDS);
+        EngineTesting.await("the carrier blocks", lane.parking::isParked);
+        long before = lane.io.blocks();
+        Thread.sleep(300); // an observation window, not a wait: a selector that cannot block would select thousands of times
+        assertThat(lane.io.blocks() - before).as("blocking selects in 300 ms with idle sockets").isLessThanOrEqualTo(3);
+        a.close();
+        c.close();
+        server.close();
+    }
+
+    @Test
     void aCarrierBlockedInItsSelectorIsWokenBySelectorWakeup() throws Exception {
         group = start(0); // parks (selects) at once when idle
         int cpu = EngineTesting.cpu();
