@@ -28,10 +28,12 @@ final class Carrier implements Runnable {
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
     /**
-     * Lane-local I/O, busy: the carrier polls its sockets ({@code selectNow}) after this many full
-     * batches in a row (and whenever its queue runs empty): see {@link #pollIoBetweenBatches()}.
+     * Lane-local I/O, busy: the carrier polls its sockets ({@code selectNow}) at the first batch
+     * boundary at least this long after its last poll (and whenever its queue runs empty): see
+     * {@link #pollIoBetweenBatches()}. 50 µs by default; {@code -Dio.coremanager.engine.ioPollMicros}
+     * changes it (the benchmarks do), 0 polls after every batch.
      */
-    static final int IO_POLL_BATCHES = 4;
+    static final long IO_POLL_INTERVAL_NANOS = Long.getLong("io.coremanager.engine.ioPollMicros", 50) * 1_000L;
     /** Lane-local I/O, spinning: the carrier polls its sockets every this+1 spins. */
     static final int IO_SPIN_POLL_MASK = 63;
     /** The pause between two attempts of a failed lane's loop that keeps failing. */
@@ -48,8 +50,8 @@ final class Carrier implements Runnable {
 
     /** The thread running the loop now; written before it starts, by whoever starts it. */
     private volatile Thread thread;
-    /** Full batches run since the last I/O poll (carrier only). */
-    private int batchesSinceIoPoll;
+    /** When the carrier last polled its sockets, by {@code System.nanoTime()} (carrier only). */
+    private long lastIoPoll;
     /** Its kernel thread id, for the pinned check; 0 where unknown. */
     private volatile int tid;
     /** Why the carrier is not pinned, or null when it is. Written before {@code started} counts down. */
@@ -157,21 +159,21 @@ final class Carrier implements Runnable {
     }
 
     /**
-     * Lane-local I/O, hook 1 of 2 ("poll now, non-blocking"): after every {@value #IO_POLL_BATCHES}
-     * batches in a row, a lane with sockets polls them ({@code selectNow}), so a busy lane does not
-     * starve its own I/O. A batch is at most {@value #BATCH} elements; the cadence is counted, not
-     * clocked, because a busy carrier does not read the clock. A lane without sockets pays one
-     * volatile read.
+     * Lane-local I/O, hook 1 of 2 ("poll now, non-blocking"): a lane with sockets reads the clock
+     * once per batch (about 25 ns) and polls them ({@code selectNow}, about 300 ns here) at the first
+     * batch boundary {@link #IO_POLL_INTERVAL_NANOS} after its last poll, so a busy lane does not
+     * starve its own I/O for longer than that plus one batch, and spends about 1% of its time
+     * polling when its batches are short. A lane without sockets pays one volatile read.
      */
     private void pollIoBetweenBatches() {
-        if (lane.io.active() && ++batchesSinceIoPoll >= IO_POLL_BATCHES) {
+        if (lane.io.active() && System.nanoTime() - lastIoPoll >= IO_POLL_INTERVAL_NANOS) {
             pollIoNow();
         }
     }
 
     /** Polls the lane's sockets without blocking and resumes their waiters; true if any was ready. */
     private boolean pollIoNow() {
-        batchesSinceIoPoll = 0;
+        lastIoPoll = System.nanoTime();
         return lane.io.pollNow() > 0;
     }
 

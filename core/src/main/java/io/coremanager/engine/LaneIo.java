@@ -20,8 +20,9 @@ import java.util.function.Consumer;
  * registers its interest with the selector (making it, on first use, and installing it as the
  * carrier's {@link CarrierParking.Blocker}) and parks. The carrier polls:
  * <ul>
- *   <li>busy: {@link #pollNow()} ({@code selectNow}) after every {@value Carrier#IO_POLL_BATCHES}
- *       full batches, and each time its queue runs empty, so a busy lane does not starve its own I/O;</li>
+ *   <li>busy: {@link #pollNow()} ({@code selectNow}) at the first batch boundary 50 µs after the
+ *       last poll ({@code Carrier.IO_POLL_INTERVAL_NANOS}), and each time its queue runs empty, so a
+ *       busy lane does not starve its own I/O;</li>
  *   <li>spinning: {@code selectNow} every {@value Carrier#IO_SPIN_POLL_MASK}+1 spins;</li>
  *   <li>idle: {@code select(timeout)} in place of {@code LockSupport.park} ({@link #block}); a
  *       producer ends it with {@code selector.wakeup()} through the usual CAS, so it pays that
