@@ -4,6 +4,8 @@ import io.coremanager.affinity.Affinity;
 import io.coremanager.engine.Lanes;
 import io.coremanager.topology.CpuTopology;
 
+import java.io.IOException;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -297,6 +299,65 @@ public final class CoreManager implements AutoCloseable {
      */
     public ThreadFactory threadFactory(int cpu) {
         return lanes.threadFactory(cpu);
+    }
+
+    // ---------------------------------------------------------------- lane-local I/O
+
+    /**
+     * Serves TCP connections with lane-local I/O: listens on {@code address} with a socket owned by
+     * {@code cpu}'s lane and accepts there, in a core-affine virtual thread, until the socket is
+     * closed (by the caller, or when the manager shuts down). Each connection goes to the lane that
+     * {@code placement} picks and is served by {@code handler} in a new core-affine virtual thread of
+     * that lane, then closed. The handler's blocking reads and writes park its thread, and the
+     * lane's own poll resumes it on the same CPU: see {@link LaneSocket}.
+     *
+     * <pre>{@code
+     * cores.serve(0, new InetSocketAddress("127.0.0.1", 8080), ConnectionPlacement.roundRobin(cores.cpus()),
+     *         socket -> socket.inputStream().transferTo(socket.outputStream()));   // an echo server
+     * }</pre>
+     *
+     * @param cpu the CPU whose lane accepts
+     * @param address where to listen (port 0 for any free port: see {@link LaneServerSocket#localAddress()})
+     * @param placement which lane serves each connection
+     * @param handler serves one connection
+     * @return the listening socket: close it to stop accepting
+     * @throws IOException if the socket cannot be bound
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     * @throws RejectedExecutionException after shutdown
+     */
+    public LaneServerSocket serve(int cpu, SocketAddress address, ConnectionPlacement placement,
+                                  ConnectionHandler handler) throws IOException {
+        return lanes.serve(cpu, address, placement, handler);
+    }
+
+    /**
+     * A listening socket owned by {@code cpu}'s lane, bound now (from any thread); accept from
+     * core-affine virtual threads of that lane, or use {@link #serve} for a ready-made accept loop.
+     *
+     * @param cpu a managed CPU
+     * @param address where to listen (port 0 for any free port); the backlog is 1024, capped by the
+     *     kernel's {@code somaxconn}
+     * @return the listening socket
+     * @throws IOException if the socket cannot be bound
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     * @throws RejectedExecutionException after shutdown
+     */
+    public LaneServerSocket listen(int cpu, SocketAddress address) throws IOException {
+        return lanes.listen(cpu, address, Lanes.BACKLOG);
+    }
+
+    /**
+     * Connects to {@code remote} with lane-local I/O, from a core-affine virtual thread of this
+     * manager: the caller parks until the connection is made, and the socket belongs to the
+     * caller's lane.
+     *
+     * @param remote the peer
+     * @return the connection, owned by the caller's lane
+     * @throws IOException if the connection fails
+     * @throws IllegalStateException if the caller is not a core-affine virtual thread of this manager
+     */
+    public LaneSocket connect(SocketAddress remote) throws IOException {
+        return lanes.connect(remote);
     }
 
     /**

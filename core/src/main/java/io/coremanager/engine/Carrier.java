@@ -35,6 +35,15 @@ final class Carrier implements Runnable {
      * finds the lane idle, whatever the idle strategy.
      */
     static final long TIMER_SPIN_NANOS = 100_000L;
+    /**
+     * Lane-local I/O, busy: the carrier polls its sockets ({@code selectNow}) at the first batch
+     * boundary at least this long after its last poll (and whenever its queue runs empty): see
+     * {@link #pollIoBetweenBatches()}. 50 µs by default; {@code -Dio.coremanager.engine.ioPollMicros}
+     * changes it (the benchmarks do), 0 polls after every batch.
+     */
+    static final long IO_POLL_INTERVAL_NANOS = Long.getLong("io.coremanager.engine.ioPollMicros", 50) * 1_000L;
+    /** Lane-local I/O, spinning: the carrier polls its sockets every this+1 spins. */
+    static final int IO_SPIN_POLL_MASK = 63;
     /** The pause between two attempts of a failed lane's loop that keeps failing. */
     private static final long FAILED_RETRY_NANOS = 10_000_000L;
 
@@ -49,6 +58,8 @@ final class Carrier implements Runnable {
 
     /** The thread running the loop now; written before it starts, by whoever starts it. */
     private volatile Thread thread;
+    /** When the carrier last polled its sockets, by {@code System.nanoTime()} (carrier only). */
+    private long lastIoPoll;
     /** Its kernel thread id, for the pinned check; 0 where unknown. */
     private volatile int tid;
     /** Why the carrier is not pinned, or null when it is. Written before {@code started} counts down. */
@@ -115,6 +126,7 @@ final class Carrier implements Runnable {
 
     /** The carrier's last act: idle for the watchdog, terminated for the group. */
     private void leave() {
+        lane.io.carrierLeaving(); // closes the lane's sockets and its selector: see LaneIo
         lane.counters.idle();
         lane.markTerminated();
         try {
@@ -137,11 +149,17 @@ final class Carrier implements Runnable {
         LaneTimers timers = lane.timers;
         while (true) {
             int ran = runBatch();
+            if (ran > 0) {
+                pollIoBetweenBatches(); // lane-local I/O, busy: by the clock, at a batch boundary
+            }
             if (timers.hasPending() && runDueTimers()) {
                 continue; // one clock read per batch, and only with timers waiting
             }
             if (ran > 0) {
                 continue;
+            }
+            if (lane.io.active() && pollIoNow()) {
+                continue; // the queue ran empty: poll the sockets before spinning
             }
             c.seenState = lane.group().state();
             if (c.seenState != Lanes.RUNNING) {
@@ -188,6 +206,25 @@ final class Carrier implements Runnable {
             timers.afterRun(timer, now);
         }
         return ran > 0;
+    }
+
+    /**
+     * Lane-local I/O, hook 1 of 2 ("poll now, non-blocking"): a lane with sockets reads the clock
+     * once per batch (about 25 ns) and polls them ({@code selectNow}, about 300 ns here) at the first
+     * batch boundary {@link #IO_POLL_INTERVAL_NANOS} after its last poll, so a busy lane does not
+     * starve its own I/O for longer than that plus one batch, and spends about 1% of its time
+     * polling when its batches are short. A lane without sockets pays one volatile read.
+     */
+    private void pollIoBetweenBatches() {
+        if (lane.io.active() && System.nanoTime() - lastIoPoll >= IO_POLL_INTERVAL_NANOS) {
+            pollIoNow();
+        }
+    }
+
+    /** Polls the lane's sockets without blocking and resumes their waiters; true if any was ready. */
+    private boolean pollIoNow() {
+        lastIoPoll = System.nanoTime();
+        return lane.io.pollNow() > 0;
     }
 
     /** Runs up to {@value #BATCH} queued elements; how many it took from the queue. */
@@ -320,6 +357,9 @@ final class Carrier implements Runnable {
                 if (workOrNews.getAsBoolean()) {
                     return;
                 }
+                if ((i & IO_SPIN_POLL_MASK) == 0 && lane.io.active() && pollIoNow()) {
+                    return; // ready sockets: their threads are queued
+                }
                 Thread.onSpinWait();
                 if ((i & 255) == 0 && clock) {
                     long now = System.nanoTime();
@@ -336,6 +376,13 @@ final class Carrier implements Runnable {
             lane.parking.parkUntil(workOrNews, claimed, due - TIMER_SPIN_NANOS);
         } else {
             lane.parking.park(workOrNews, claimed);
+        }
+        // Lane-local I/O, hook 2 of 2 ("block until work, news, I/O or deadline"): with sockets, the
+        // parking's blocker is the lane's selector (select(timeout), woken by selector.wakeup());
+        // the keys it found are handled here, with the carrier RUNNING, so resuming their threads
+        // costs no wake-up.
+        if (lane.io.active()) {
+            lane.io.dispatchSelected();
         }
     }
 

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The park/wake hand-off between a lane's carrier (the only thread that parks here) and the threads
@@ -32,8 +31,51 @@ import java.util.concurrent.atomic.AtomicLong;
  * fails after its CAS (a {@code StackOverflowError} in the call to {@code unpark}) must not leave
  * the carrier asleep with work queued: the carrier never parks longer than
  * {@link #BACKSTOP_NANOS}, a wake-up per second that an idle lane does not notice.
+ *
+ * <p><b>Blockers.</b> What the carrier blocks in, and how a waker ends that, is a {@link Blocker}:
+ * {@link LockSupport#park} and {@code unpark} by default; a lane that owns sockets swaps in its
+ * selector ({@code select(timeout)} and {@code wakeup()}, see {@code LaneIo}) once, from the
+ * carrier's own thread, before the announcement that a waker may see. The protocol is the same for
+ * both: a waker that wins the CAS calls {@link Blocker#wake()} on the blocker installed when the
+ * carrier announced, and a blocker that returns true ("I have something for the carrier": ready
+ * sockets) ends the park like work does. Both blockers keep a wake-up that comes before the block
+ * (a permit; the selector's pending wakeup), so no order of the two loses one. {@link #wakeups()}
+ * counts the wake-ups producers paid for (for the tests: none while the carrier is hot).
  */
 final class CarrierParking {
+
+    /**
+     * What the carrier blocks in while parked, and how a waker ends the block. Both blockers keep a
+     * wake that arrives first, so the next block returns at once.
+     */
+    interface Blocker {
+        /**
+         * Blocks the carrier at most {@code nanos}, or until {@link #wake()}; spurious returns are
+         * fine (the caller re-checks).
+         *
+         * @return true if the blocker itself found something for the carrier to do (ends the park)
+         */
+        boolean block(Object parking, long nanos);
+
+        /** Ends a block in progress, or makes the next one return at once. Any thread; never throws. */
+        void wake(Thread carrier);
+    }
+
+    /** The default blocker: the carrier parks its thread. */
+    static final Blocker THREAD_PARK = new Blocker() {
+        @Override
+        public boolean block(Object parking, long nanos) {
+            LockSupport.parkNanos(parking, nanos);
+            return false;
+        }
+
+        @Override
+        public void wake(Thread carrier) {
+            LockSupport.unpark(carrier);
+        }
+    };
+
+    private static final VarHandle WAKEUPS;
 
     private static final int RUNNING = 0;
     private static final int PARKED = 1;
@@ -42,6 +84,7 @@ final class CarrierParking {
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(CarrierParking.class, "state", int.class);
+            WAKEUPS = MethodHandles.lookup().findVarHandle(CarrierParking.class, "wakeups", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -51,25 +94,42 @@ final class CarrierParking {
     private volatile int state;
     /** The carrier; set before it first parks, read by wakers. */
     private volatile Thread carrier;
-    /** How many times a waker unparked the carrier (after its CAS): for tests that check no system call was made. */
-    private final AtomicLong unparks = new AtomicLong();
+    /** What the carrier blocks in: {@link #THREAD_PARK}, or the lane's selector. Written by the carrier's thread only. */
+    private volatile Blocker blocker = THREAD_PARK;
+    /** Wake-ups paid for by wakers (an unpark or a selector wakeup): a test counter, written after a won CAS only. */
+    @SuppressWarnings("unused") // through WAKEUPS
+    private volatile long wakeups;
 
     /** The thread that parks here from now on. */
     void carrier(Thread thread) {
         this.carrier = thread;
     }
 
+    /**
+     * The carrier blocks in {@code blocker} from its next park on. Called on the carrier's thread (by
+     * the lane's own virtual thread or the carrier's loop), never while it is parked, so a waker that
+     * sees PARKED sees the blocker it parked in.
+     */
+    void blocker(Blocker blocker) {
+        this.blocker = blocker;
+    }
+
     /** Producer side, after publishing work with a volatile store. */
     void wakeIfParked() {
         if ((int) STATE.getVolatile(this) == PARKED && STATE.compareAndSet(this, PARKED, RUNNING)) {
-            unparks.incrementAndGet(); // only on the path that makes the system call anyway
-            LockSupport.unpark(carrier);
+            WAKEUPS.getAndAdd(this, 1L);
+            blocker.wake(carrier);
         }
     }
 
-    /** How many times a waker has unparked the carrier so far. */
-    long unparks() {
-        return unparks.get();
+    /** Whether the carrier is parked now (its announcement is up): for the tests. */
+    boolean isParked() {
+        return (int) STATE.getVolatile(this) == PARKED;
+    }
+
+    /** How many wake-ups wakers paid for (an unpark, a selector wakeup) since the lane started. */
+    long wakeups() {
+        return (long) WAKEUPS.getVolatile(this);
     }
 
     /**
@@ -84,13 +144,16 @@ final class CarrierParking {
     /**
      * As {@link #park(BooleanSupplier, BooleanSupplier)}, but returns by {@code deadline} (a
      * {@code System.nanoTime()} value) at the latest: the lane's next timer. Each park lasts
-     * {@code min(deadline - now, backstop)}; the deadline costs no waker anything.
+     * {@code min(deadline - now, backstop)}; the deadline costs no waker anything. (A selector
+     * blocker rounds up to whole milliseconds: a lane with sockets may fire a sub-millisecond
+     * timer up to a millisecond late.)
      */
     void parkUntil(BooleanSupplier ready, BooleanSupplier claimed, long deadline) {
         park(ready, claimed, true, deadline);
     }
 
     private void park(BooleanSupplier ready, BooleanSupplier claimed, boolean timed, long deadline) {
+        Blocker b = blocker; // the carrier's own write: the one wakers see from the announcement on
         STATE.setVolatile(this, PARKED);
         while ((int) STATE.getVolatile(this) == PARKED && !ready.getAsBoolean()) {
             if (claimed.getAsBoolean()) {
@@ -105,7 +168,9 @@ final class CarrierParking {
                     nanos = Math.min(left, BACKSTOP_NANOS);
                 }
                 Thread.interrupted(); // see the class notes: an idle carrier's interrupt means nothing
-                LockSupport.parkNanos(this, nanos);
+                if (b.block(this, nanos)) {
+                    break; // the blocker has work for the carrier (ready sockets)
+                }
             }
         }
         STATE.setVolatile(this, RUNNING);

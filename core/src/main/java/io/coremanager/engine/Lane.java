@@ -38,6 +38,8 @@ final class Lane implements Executor {
     final LaneThreads threads = new LaneThreads(this);
     /** The lane's timers: the heap is the carrier's (see LaneTimers). */
     final LaneTimers timers = new LaneTimers(this);
+    /** The lane's sockets and, once one waits, the selector its carrier polls: see LaneIo. */
+    final LaneIo io = new LaneIo(this);
     private final LateCarrier late = new LateCarrier(this);
     private final Carrier carrier;
 

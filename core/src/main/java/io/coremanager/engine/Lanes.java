@@ -1,15 +1,22 @@
 package io.coremanager.engine;
 
+import io.coremanager.ConnectionHandler;
+import io.coremanager.ConnectionPlacement;
 import io.coremanager.CpuSet;
+import io.coremanager.LaneServerSocket;
+import io.coremanager.LaneSocket;
 import io.coremanager.LaneStats;
 import io.coremanager.affinity.Affinity;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.net.SocketAddress;
+import java.nio.channels.SocketChannel;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -292,6 +300,129 @@ public final class Lanes implements TaskOwner {
         }
     }
 
+    // ---------------------------------------------------------------- lane-local I/O
+
+    /** The pending-connection queue of the listening sockets: 1024, capped by the kernel ({@code somaxconn}). */
+    public static final int BACKLOG = 1024;
+
+    /**
+     * A listening socket owned by {@code cpu}'s lane, bound now by the caller (any thread).
+     *
+     * @param cpu a managed CPU
+     * @param address where to listen
+     * @param backlog the pending-connection queue; 0 for the JDK's default
+     * @return the socket; accept from a virtual thread of that lane
+     * @throws IOException if it cannot bind
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     * @throws RejectedExecutionException after shutdown
+     */
+    public LaneServerSocket listen(int cpu, SocketAddress address, int backlog) throws IOException {
+        Lane lane = lane(cpu);
+        checkRunning();
+        return LaneServerChannel.open(lane, address, backlog);
+    }
+
+    /**
+     * Connects to {@code remote} from a core-affine virtual thread of this group, parking it until
+     * connected; the connection is owned by the caller's lane.
+     *
+     * @param remote the peer
+     * @return the connection
+     * @throws IOException if it cannot connect
+     * @throws IllegalStateException if the caller is not a virtual thread of one of the group's lanes
+     */
+    public LaneSocket connect(SocketAddress remote) throws IOException {
+        Objects.requireNonNull(remote, "remote");
+        Thread t = Thread.currentThread();
+        if (!(VirtualThreadHook.schedulerOf(t) instanceof Lane lane) || lane.group() != this) {
+            throw new IllegalStateException("connect makes a socket owned by the caller's lane, so it must be "
+                    + "called from a core-affine virtual thread of this CoreManager (go(cpu, ...)); it was called from "
+                    + t + (VirtualThreadHook.isAvailable() ? "" : " (core-affine virtual threads are unavailable: "
+                    + VirtualThreadHook.unavailableReason() + ")"));
+        }
+        return LaneSocketChannel.connect(lane, remote);
+    }
+
+    /**
+     * Listens on {@code address} with a socket owned by {@code cpu}'s lane, and accepts there, in a
+     * tracked virtual thread, until the socket closes (on shutdown, or by the caller); each
+     * connection goes to the lane {@code placement} picks and is served by {@code handler} in a new
+     * tracked virtual thread of that lane, then closed.
+     *
+     * @param cpu the accepting lane's CPU
+     * @param address where to listen
+     * @param placement which lane serves each connection
+     * @param handler serves one connection
+     * @return the listening socket: close it to stop accepting
+     * @throws IOException if it cannot bind
+     * @throws IllegalArgumentException if {@code cpu} is not managed
+     * @throws RejectedExecutionException after shutdown
+     */
+    public LaneServerSocket serve(int cpu, SocketAddress address, ConnectionPlacement placement,
+                                  ConnectionHandler handler) throws IOException {
+        Objects.requireNonNull(placement, "placement");
+        Objects.requireNonNull(handler, "handler");
+        LaneServerChannel server = (LaneServerChannel) listen(cpu, address, BACKLOG);
+        try {
+            go(cpu, () -> acceptLoop(server, placement, handler));
+        } catch (RuntimeException | Error e) {
+            server.closeQuietly();
+            throw e;
+        }
+        return server;
+    }
+
+    private void acceptLoop(LaneServerChannel server, ConnectionPlacement placement, ConnectionHandler handler) {
+        while (server.isOpen()) {
+            SocketChannel accepted;
+            try {
+                accepted = server.acceptChannel();
+            } catch (IOException e) {
+                if (server.isOpen()) {
+                    report(server.lane, Thread.currentThread(), e); // EMFILE and the like: report, pause, go on
+                    LockSupport.parkNanos(10_000_000L);
+                }
+                continue;
+            }
+            LaneSocketChannel socket = null;
+            try {
+                int target = placement.cpu(accepted.getRemoteAddress(), server.cpu());
+                socket = new LaneSocketChannel(lane(target), accepted);
+                LaneSocketChannel s = socket;
+                go(target, () -> serveOne(s, handler));
+            } catch (RejectedExecutionException e) {
+                closeQuietly(socket, accepted); // shut down meanwhile
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(socket, accepted);
+                report(server.lane, Thread.currentThread(), e);
+            }
+        }
+    }
+
+    private static void closeQuietly(LaneSocketChannel socket, SocketChannel accepted) {
+        try {
+            if (socket != null) {
+                socket.close();
+            } else {
+                accepted.close();
+            }
+        } catch (IOException e) {
+            // nothing to tell: the connection was never served
+        }
+    }
+
+    private static void serveOne(LaneSocketChannel socket, ConnectionHandler handler) {
+        try (socket) {
+            handler.handle(socket);
+        } catch (IOException e) {
+            // the connection ends: see ConnectionHandler
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("connection handler failed: " + e, e);
+        }
+    }
+
     // ---------------------------------------------------------------- queries
 
     /**
@@ -432,6 +563,7 @@ public final class Lanes implements TaskOwner {
             lane.takeBack(null, "CoreManager.shutdownNow() before this task started on cpu " + lane.cpu(), handedBack);
             lane.interruptRunningTask(null);
             lane.threads.interruptAll();
+            lane.io.closeAll(); // wakes and fails whatever is parked in the lane's sockets
             lane.wake();
         }
         return handedBack;
@@ -558,6 +690,7 @@ public final class Lanes implements TaskOwner {
             }
         }
         for (Lane lane : lanes) {
+            lane.io.closeListeners(); // accept loops end, so the lanes can
             lane.wake(); // carriers re-check whether they may leave
         }
         for (LaneView view : waitingViews) {

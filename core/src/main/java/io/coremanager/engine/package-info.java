@@ -28,6 +28,19 @@
  * ever) and never parks longer than a second (a waker that failed after its CAS cannot leave it
  * asleep with work queued).
  *
+ * <p><b>Lane-local I/O.</b> {@code LaneIo} holds a lane's sockets ({@code LaneChannel}:
+ * {@code LaneSocketChannel}, {@code LaneServerChannel}) and, from the first socket that has to wait,
+ * a {@code Selector}, which it installs as the parking's {@code CarrierParking.Blocker}: the idle
+ * carrier then blocks in {@code select(timeout)} instead of {@code LockSupport.park}, and a waker
+ * that wins the same CAS calls {@code selector.wakeup()} instead of {@code unpark}. The carrier has
+ * two I/O hooks: "poll now, non-blocking" ({@code selectNow}, when its queue runs empty, every 64
+ * spins, and at the first batch boundary 50 µs after its last poll) and "block until work, news or
+ * I/O" (the blocker; the ready keys are handled after the park, with the carrier RUNNING). A lane
+ * thread that cannot proceed publishes itself as the channel's waiter, registers interest and
+ * parks; the carrier's poll unparks it, so its continuation enters the lane's queue from the
+ * carrier itself and no wake-up is paid. Closing a channel writes its closed flag, then unparks
+ * its waiters (which publish themselves, then read the flag).
+ *
  * <p><b>Termination.</b> The group's state only rises, RUNNING → SHUTDOWN → STOP, by CAS, and each
  * change wakes every carrier. A carrier leaves when the state is not RUNNING (or its lane failed),
  * no tracked virtual thread of the lane is alive, and its queue closes, which succeeds only when it

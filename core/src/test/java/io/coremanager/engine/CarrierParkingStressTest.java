@@ -2,6 +2,10 @@ package io.coremanager.engine;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.Selector;
+
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -43,6 +47,46 @@ class CarrierParkingStressTest {
             @Override
             public void park(BooleanSupplier hasWork) {
                 parking.park(hasWork, () -> false); // the harness's work is published by one atomic add
+            }
+
+            @Override
+            public void wakeIfParked() {
+                parking.wakeIfParked();
+            }
+
+            @Override
+            public void carrier(Thread thread) {
+                parking.carrier(thread);
+            }
+        };
+    }
+
+    /**
+     * The real protocol with a selector as the blocker, as a lane with sockets has it: the carrier
+     * selects, the waker calls {@code selector.wakeup()}.
+     */
+    static Protocol realWithSelector(Selector selector) {
+        CarrierParking parking = new CarrierParking();
+        parking.blocker(new CarrierParking.Blocker() {
+            @Override
+            public boolean block(Object p, long nanos) {
+                try {
+                    selector.select(Math.max(1, nanos / 1_000_000));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return false;
+            }
+
+            @Override
+            public void wake(Thread carrier) {
+                selector.wakeup();
+            }
+        });
+        return new Protocol() {
+            @Override
+            public void park(BooleanSupplier hasWork) {
+                parking.park(hasWork, () -> false);
             }
 
             @Override
@@ -191,6 +235,14 @@ class CarrierParkingStressTest {
     void theRealProtocolLosesNoWakeUp() throws InterruptedException {
         long completed = handOffs(real(), SECONDS * 1_000_000_000L);
         assertThat(completed).as("hand-offs before a lost wake-up (negative: lost)").isPositive();
+    }
+
+    @Test
+    void theRealProtocolWithASelectorBlockerLosesNoWakeUp() throws Exception {
+        try (Selector selector = Selector.open()) {
+            long completed = handOffs(realWithSelector(selector), SECONDS * 1_000_000_000L);
+            assertThat(completed).as("hand-offs before a lost wake-up (negative: lost)").isPositive();
+        }
     }
 
     @Test

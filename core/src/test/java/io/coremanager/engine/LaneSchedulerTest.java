@@ -313,9 +313,9 @@ class LaneSchedulerTest {
         // From a task on the carrier: the timer is handed over while the carrier runs, then comes due
         // while it is still busy. Nothing may unpark the carrier between the two.
         s.execute(() -> {
-            unparksBefore.set(lane.parking.unparks());
+            unparksBefore.set(lane.parking.wakeups());
             s.schedule(() -> {
-                unparksAtFire.set(lane.parking.unparks());
+                unparksAtFire.set(lane.parking.wakeups());
                 fired.countDown();
             }, 2, TimeUnit.MILLISECONDS);
             long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5);
@@ -336,10 +336,10 @@ class LaneSchedulerTest {
         CountDownLatch fired = new CountDownLatch(1);
         AtomicLong atFire = new AtomicLong();
         s.schedule(() -> {
-            atFire.set(lane.parking.unparks());
+            atFire.set(lane.parking.wakeups());
             fired.countDown();
         }, 50, TimeUnit.MILLISECONDS);
-        scheduledAfter.set(lane.parking.unparks()); // at most the hand-over's own wake-up is before this
+        scheduledAfter.set(lane.parking.wakeups()); // at most the hand-over's own wake-up is before this
         await(fired, "the timer");
         assertThat(atFire.get()).as("no wake-up from another thread for the deadline")
                 .isEqualTo(scheduledAfter.get());
@@ -461,11 +461,11 @@ class LaneSchedulerTest {
         CountDownLatch done = new CountDownLatch(1);
         g.go(cpu, () -> {
             try {
-                unparksBefore.set(lane.parking.unparks());
+                unparksBefore.set(lane.parking.wakeups());
                 long t0 = System.nanoTime();
                 CoreManager.sleepOnLane(Duration.ofMillis(20));
                 slept.set(System.nanoTime() - t0);
-                unparksAfter.set(lane.parking.unparks());
+                unparksAfter.set(lane.parking.wakeups());
                 cpuAfter.set(CoreManager.currentCpu());
             } catch (Throwable t) {
                 failure.set(t);

@@ -48,6 +48,24 @@ class ExamplesTest {
     }
 
     @Test
+    void theLaneEchoServerEchoes() throws Exception {
+        try (CoreManager cores = CoreManager.create()) {
+            io.coremanager.LaneServerSocket server = LaneEchoServer.start(cores,
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            for (int i = 0; i < 4; i++) {
+                try (Socket client = new Socket()) {
+                    client.connect(server.localAddress(), 10_000);
+                    client.setSoTimeout(30_000);
+                    BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII));
+                    client.getOutputStream().write(("hello " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                    assertThat(in.readLine()).isEqualTo("hello " + i);
+                }
+            }
+            server.close();
+        }
+    }
+
+    @Test
     void theEchoServerGreetsWithItsPinnedCpuAndEchoes() throws Exception {
         try (PinnedNettyEchoServer server = new PinnedNettyEchoServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
              Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {

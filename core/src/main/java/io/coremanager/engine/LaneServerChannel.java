@@ -1,0 +1,79 @@
+package io.coremanager.engine;
+
+import io.coremanager.LaneServerSocket;
+import io.coremanager.LaneSocket;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** A lane-owned listening socket: see {@link LaneServerSocket}. */
+final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
+
+    private final ServerSocketChannel server;
+    private final ReentrantLock acceptLock = new ReentrantLock();
+
+    private LaneServerChannel(Lane lane, ServerSocketChannel server) throws IOException {
+        super(lane, server);
+        this.server = server;
+    }
+
+    /** Binds a listening socket owned by {@code lane}; any thread (binding does not wait). */
+    static LaneServerChannel open(Lane lane, SocketAddress address, int backlog) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
+            server.bind(address, backlog);
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return new LaneServerChannel(lane, server);
+    }
+
+    @Override
+    String what() {
+        String at;
+        try {
+            at = String.valueOf(server.getLocalAddress());
+        } catch (IOException e) {
+            at = "(closed)";
+        }
+        return "lane server socket " + at;
+    }
+
+    @Override
+    public SocketAddress localAddress() throws IOException {
+        return server.getLocalAddress();
+    }
+
+    @Override
+    public LaneSocket accept() throws IOException {
+        return new LaneSocketChannel(lane, acceptChannel());
+    }
+
+    /** The next connection's raw channel, for the serve loop, which gives it to a lane of its choice. */
+    SocketChannel acceptChannel() throws IOException {
+        checkCaller("accept");
+        acceptLock.lock();
+        try {
+            while (true) {
+                SocketChannel c = server.accept();
+                if (c != null) {
+                    return c;
+                }
+                await(SelectionKey.OP_ACCEPT);
+            }
+        } catch (AsynchronousCloseException e) {
+            throw e;
+        } catch (ClosedChannelException e) {
+            throw closedNow(e);
+        } finally {
+            acceptLock.unlock();
+        }
+    }
+}
