@@ -84,6 +84,7 @@ class ReadmeExamplesTest {
                 void flush() { }
                 static void expire(Object session) { }
                 static void step() { }
+                String[] args = {};
             """;
 
     private static final String NOT_COMPILED = "<!-- not compiled -->";
