@@ -1,5 +1,6 @@
 package io.coremanager;
 
+import io.coremanager.affinity.Affinity;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.AfterEach;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Errors inside work, full queues, stalled lanes: the lane goes on and says what happened. */
 class ReliabilityTest {
@@ -179,5 +181,35 @@ class ReliabilityTest {
                 .hasMessageContaining("threshold: PT-0.001S (expected: zero to turn off, or more)");
         assertThatThrownBy(() -> IdleStrategy.spinThenPark(Duration.ofNanos(-1)))
                 .hasMessageContaining("spin: PT-0.000000001S (expected: zero or more)");
+    }
+
+    /**
+     * Issue 14: when the allowed CPUs change under a running manager, the kernel moves a carrier off
+     * its CPU without a word. The watchdog asks the kernel once a second and reports it once; the
+     * lane keeps running, unpinned, and stats() says so. Simulated by widening the carrier's mask
+     * from outside, as the kernel would after a cpuset edit.
+     */
+    @Test
+    void aCarrierTheKernelMovedOffItsCpuIsReportedOnceAndTheLaneKeepsRunning() throws Exception {
+        assumeTrue(Affinity.isSupported()
+                && Affinity.get().size() > 1, "needs affinity and two cpus");
+        CpuSet all = Affinity.get();
+        int cpu = all.last();
+        CoreManager cores = CoreManager.builder().cpus(CpuSet.of(cpu)).stallThreshold(Duration.ofMillis(100)).build();
+        try {
+            int tid = cores.submit(cpu, Affinity::currentThreadId).get(30, TimeUnit.SECONDS);
+            assertThat(cores.pinnedNow(cpu)).isTrue();
+            Affinity.setOfThread(tid, all);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (cores.stats(cpu).pinProblem() == null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(cores.stats(cpu).pinProblem()).as("reported through stats()")
+                    .contains("the kernel moved the carrier of cpu " + cpu + " off its cpu");
+            assertThat(cores.pinnedNow(cpu)).isFalse();
+            assertThat(cores.submit(cpu, () -> "still runs").get(30, TimeUnit.SECONDS)).isEqualTo("still runs");
+        } finally {
+            cores.close();
+        }
     }
 }
