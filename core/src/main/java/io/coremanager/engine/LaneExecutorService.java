@@ -4,9 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -15,7 +13,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code CoreManager.executor(cpu)}: an {@code ExecutorService} over one lane with a lifecycle of
@@ -24,141 +21,36 @@ import java.util.concurrent.atomic.AtomicLong;
  * with that count at zero. {@link #shutdownNow()} hands back its queued tasks and interrupts its
  * running one (and only its own: the lane's other work is not this view's).
  *
- * <h2>Implementation notes</h2>
- * <ul>
- *   <li>{@code execute} increments {@code pending} before it reads the shut-down flags; shutting
- *       down writes a flag before it reads {@code pending}. Both are sequentially consistent, so a
- *       task racing with shutdown is either rejected (and uncounted) or counted before shutdown
- *       looks. Every path out of {@code execute} that does not queue the task uncounts it: a
- *       rejection for capacity, a failed lane, an error while queueing.</li>
- *   <li>Termination is complete when {@code pending} reaches zero while shut down, which
- *       {@link #finished()} checks; when the group shuts down while the view is idle nobody calls
- *       it, so a waiter registers with the group for the time it waits, and the group calls
- *       {@link #groupShutDown()} after its state write; the waiter registers before it reads the
- *       state. Either side sees the other.</li>
- *   <li>A task the view hands to the lane is a {@link ViewTask}; {@code submit} and the invoke
- *       methods wrap it in a {@link LaneFutureTask}, whose waits refuse to run on the lane's own
- *       carrier, where they could only wait for ever.</li>
- * </ul>
+ * <p>The counting and termination protocol is {@link LaneView}'s. A task the view hands to the lane
+ * is a {@link ViewTask}; {@code submit} and the invoke methods wrap it in a {@link LaneFutureTask},
+ * whose waits refuse to run on the lane's own carrier, where they could only wait for ever.
  */
-final class LaneExecutorService extends AbstractExecutorService implements TaskOwner, LaneView {
-
-    private final Lanes group;
-    private final Lane lane;
-    /** Tasks accepted and not yet finished or handed back. */
-    private final AtomicLong pending = new AtomicLong();
-    private volatile boolean shutdown;
-    private volatile boolean stopping;
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+final class LaneExecutorService extends LaneView {
 
     LaneExecutorService(Lanes group, Lane lane) {
-        this.group = group;
-        this.lane = lane;
+        super(group, lane, "executor");
     }
 
     @Override
     public void execute(Runnable command) {
         Objects.requireNonNull(command, "command");
-        pending.incrementAndGet();
-        boolean queued = false;
-        try {
-            if (shutdown || group.isShutdown()) {
-                throw shutdown ? new RejectedExecutionException("this executor of cpu " + lane.cpu() + " is shut down")
-                        : group.rejected();
-            }
-            queued = lane.offer(new ViewTask(command));
-            if (!queued) {
-                throw group.rejected(lane);
-            }
-        } finally {
-            if (!queued) {
-                finished(); // see the class notes: nothing leaves execute counted but unqueued
-            }
-        }
-    }
-
-    private void finished() {
-        if (pending.decrementAndGet() == 0 && isShutdown()) {
-            terminated.complete(null);
-        }
+        admit(() -> lane.offer(new ViewTask(command)));
     }
 
     @Override
     public void shutdown() {
-        shutdown = true;
-        if (pending.get() == 0) {
-            terminated.complete(null);
-        }
+        markShutdown();
     }
 
     @Override
     public List<Runnable> shutdownNow() {
-        stopping = true;
+        markStopping();
         shutdown();
         List<Runnable> handedBack = new ArrayList<>();
         lane.takeBack(this, "shutdownNow() of the executor of cpu " + lane.cpu() + " before this task started",
                 handedBack);
         lane.interruptRunningTask(this);
         return handedBack;
-    }
-
-    @Override
-    public boolean isShutdown() {
-        return shutdown || group.isShutdown();
-    }
-
-    @Override
-    public boolean isStopping() {
-        return stopping || group.isStopping();
-    }
-
-    @Override
-    public boolean isTerminated() {
-        if (!terminated.isDone() && isShutdown() && pending.get() == 0) {
-            terminated.complete(null);
-        }
-        return terminated.isDone();
-    }
-
-    /** The group shut down while this view had a waiter: see the class notes. */
-    @Override
-    public void groupShutDown() {
-        isTerminated();
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        Objects.requireNonNull(unit, "unit");
-        if (isTerminated()) {
-            return true;
-        }
-        group.addWaitingView(this); // before the state is read again, in isTerminated
-        try {
-            if (isTerminated()) {
-                return true;
-            }
-            terminated.get(timeout, unit);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e); // never: the future only completes normally
-        } finally {
-            group.removeWaitingView(this);
-        }
-    }
-
-    /**
-     * As the {@code ExecutorService} contract has it; called from a task on the lane's own carrier,
-     * it shuts down without waiting, since the caller is part of what it would wait for.
-     */
-    @Override
-    public void close() {
-        if (lane.isCarrier(Thread.currentThread())) {
-            shutdown();
-            return;
-        }
-        super.close();
     }
 
     @Override
@@ -206,7 +98,7 @@ final class LaneExecutorService extends AbstractExecutorService implements TaskO
 
     @Override
     public String toString() {
-        return "ExecutorService[cpu " + lane.cpu() + (isShutdown() ? ", shut down" : "") + ", " + pending.get()
+        return "ExecutorService[cpu " + lane.cpu() + (isShutdown() ? ", shut down" : "") + ", " + pending()
                 + " pending]";
     }
 

@@ -3,18 +3,12 @@ package io.coremanager.engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code CoreManager.scheduler(cpu)}: a {@code ScheduledExecutorService} whose timers live on one
@@ -29,20 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@code execute} and {@code submit} are timers with no delay, run as soon as the carrier
  * reaches them, in order with other due timers (deadline, then order of scheduling).
  */
-final class LaneScheduledExecutorService extends AbstractExecutorService
-        implements ScheduledExecutorService, TimerOwner, LaneView {
-
-    private final Lanes group;
-    private final Lane lane;
-    /** Timers accepted and not yet retired. */
-    private final AtomicLong pending = new AtomicLong();
-    private volatile boolean shutdown;
-    private volatile boolean stopping;
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+final class LaneScheduledExecutorService extends LaneView implements ScheduledExecutorService, TimerOwner {
 
     LaneScheduledExecutorService(Lanes group, Lane lane) {
-        this.group = group;
-        this.lane = lane;
+        super(group, lane, "scheduler");
     }
 
     // ---------------------------------------------------------------- scheduling
@@ -88,24 +72,9 @@ final class LaneScheduledExecutorService extends AbstractExecutorService
         return LaneTimers.deadline(unit.toNanos(delay));
     }
 
-    /** Counts the timer before it reads the shut-down flags, as LaneExecutorService.execute does. */
+    /** Counts the timer, then hands it to the lane: see LaneView's notes. */
     private <V> LaneTimer<V> enqueue(LaneTimer<V> timer) {
-        pending.incrementAndGet();
-        boolean queued = false;
-        try {
-            if (shutdown || group.isShutdown()) {
-                throw shutdown ? new RejectedExecutionException("this scheduler of cpu " + lane.cpu() + " is shut down")
-                        : group.rejected();
-            }
-            queued = lane.timers.schedule(timer);
-            if (!queued) {
-                throw group.rejected();
-            }
-        } finally {
-            if (!queued) {
-                timerDone(); // never queued: uncounted here, since it never retires
-            }
-        }
+        admit(() -> lane.timers.schedule(timer));
         return timer;
     }
 
@@ -134,9 +103,7 @@ final class LaneScheduledExecutorService extends AbstractExecutorService
 
     @Override
     public void timerDone() {
-        if (pending.decrementAndGet() == 0 && isShutdown()) {
-            terminated.complete(null);
-        }
+        finished();
     }
 
     @Override
@@ -152,11 +119,8 @@ final class LaneScheduledExecutorService extends AbstractExecutorService
      */
     @Override
     public void shutdown() {
-        shutdown = true;
+        markShutdown();
         lane.timers.cancelPeriodic(this);
-        if (pending.get() == 0) {
-            terminated.complete(null);
-        }
     }
 
     /**
@@ -167,8 +131,8 @@ final class LaneScheduledExecutorService extends AbstractExecutorService
      */
     @Override
     public List<Runnable> shutdownNow() {
-        stopping = true;
-        shutdown = true; // the periodic timers are handed back, not just cancelled, as the JDK does
+        markStopping();
+        markShutdown(); // the periodic timers are handed back, not just cancelled, as the JDK does
         List<Runnable> handedBack = new ArrayList<>();
         lane.takeBack(this, "shutdownNow() of the scheduler of cpu " + lane.cpu() + " before this timer ran",
                 handedBack);
@@ -178,66 +142,8 @@ final class LaneScheduledExecutorService extends AbstractExecutorService
     }
 
     @Override
-    public boolean isShutdown() {
-        return shutdown || group.isShutdown();
-    }
-
-    @Override
-    public boolean isStopping() {
-        return stopping || group.isStopping();
-    }
-
-    @Override
-    public boolean isTerminated() {
-        if (!terminated.isDone() && isShutdown() && pending.get() == 0) {
-            terminated.complete(null);
-        }
-        return terminated.isDone();
-    }
-
-    @Override
-    public void groupShutDown() {
-        isTerminated();
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        Objects.requireNonNull(unit, "unit");
-        if (isTerminated()) {
-            return true;
-        }
-        group.addWaitingView(this); // before the state is read again, in isTerminated
-        try {
-            if (isTerminated()) {
-                return true;
-            }
-            terminated.get(timeout, unit);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e); // never: the future only completes normally
-        } finally {
-            group.removeWaitingView(this);
-        }
-    }
-
-    /**
-     * As the {@code ExecutorService} contract has it; called from the lane's own carrier, it shuts
-     * down without waiting, since the caller is part of what it would wait for.
-     */
-    @Override
-    public void close() {
-        if (lane.isCarrier(Thread.currentThread())) {
-            shutdown();
-            return;
-        }
-        super.close();
-    }
-
-    @Override
     public String toString() {
         return "ScheduledExecutorService[cpu " + lane.cpu() + (isShutdown() ? ", shut down" : "") + ", "
-                + pending.get() + " pending]";
+                + pending() + " pending]";
     }
 }
