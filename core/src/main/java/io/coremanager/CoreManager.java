@@ -1,6 +1,9 @@
 package io.coremanager;
 
 import io.coremanager.affinity.Affinity;
+import io.coremanager.isolation.LaneIsolator;
+import io.coremanager.reservation.CpuReservation;
+import io.coremanager.reservation.CpuReservations;
 import io.coremanager.scheduling.Lane;
 import io.coremanager.scheduling.SubmittedTask;
 import io.coremanager.scheduling.VirtualThreadHook;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs work on the CPUs you choose. For every managed CPU it keeps a lane: a queue and one carrier
@@ -98,6 +103,12 @@ public final class CoreManager implements AutoCloseable {
     private final Thread.UncaughtExceptionHandler handler;
     private final long stallThresholdNanos;
     private final boolean interruptStalled;
+    /** Lanes not yet terminated; the last one to go ends isolation and exclusivity (see endIsolation). */
+    private final AtomicInteger lanesLeft;
+    /** The lanes' CPU reservations under {@code exclusive(true)}; null otherwise. Set once in build(). */
+    private volatile CpuReservation reservation;
+    /** Keeps the JVM's other threads off the lanes under {@code isolate(true)}; null otherwise. Set once in build(). */
+    private volatile LaneIsolator isolator;
 
     private CoreManager(Builder b, CpuTopology topology, CpuSet cpus, boolean pin) {
         this.cpus = cpus;
@@ -110,6 +121,7 @@ public final class CoreManager implements AutoCloseable {
         this.interruptStalled = b.interruptStalled;
         this.laneOfCpu = new Lane[cpus.last() + 1];
         this.terminated = new CountDownLatch(cpuList.length);
+        this.lanesLeft = new AtomicInteger(cpuList.length);
         List<Lane> all = new ArrayList<>();
         Control control = new Control();
         for (int cpu : cpuList) {
@@ -311,6 +323,16 @@ public final class CoreManager implements AutoCloseable {
         return all;
     }
 
+    /**
+     * The lane isolator under {@link Builder#isolate(boolean)}: what its last sweep moved, skipped and
+     * could not move, or why it could not start.
+     *
+     * @return the isolator, or empty if isolation is off or the manager has terminated
+     */
+    public Optional<LaneIsolator> isolator() {
+        return Optional.ofNullable(isolator);
+    }
+
     /** The CPU the calling thread runs on now ({@code sched_getcpu}), or -1 where unknown. */
     public static int currentCpu() {
         return Affinity.currentCpu();
@@ -461,6 +483,41 @@ public final class CoreManager implements AutoCloseable {
         }
     }
 
+    /** Whether {@code tid} is one of this manager's carriers: the one place that knows the manager's own tids. */
+    private boolean isOwnCarrierTid(int tid) {
+        for (Lane lane : lanes) {
+            if (lane.carrierTid() == tid) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Starts isolation once the carriers run; under strict isolation a refusal closes the manager. */
+    private void startIsolation(Builder b) {
+        if (!b.isolate) {
+            return;
+        }
+        try {
+            isolator = LaneIsolator.start(cpus, this::isOwnCarrierTid, b.isolationInterval, b.strictIsolation);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Ends isolation (restoring masks) and releases exclusive CPUs; called by the last lane to terminate. */
+    private void endIsolation() {
+        LaneIsolator i = isolator;
+        if (i != null) {
+            i.close();
+        }
+        CpuReservation r = reservation;
+        if (r != null) {
+            r.close();
+        }
+    }
+
     private void startLanes(boolean requirePinning) {
         try {
             for (Lane lane : lanes) {
@@ -500,6 +557,9 @@ public final class CoreManager implements AutoCloseable {
 
         @Override
         public void laneTerminated(Lane lane) {
+            if (lanesLeft.decrementAndGet() == 0) {
+                endIsolation(); // before the count reaches 0: close() returns with the masks restored
+            }
             terminated.countDown();
         }
 
@@ -543,6 +603,10 @@ public final class CoreManager implements AutoCloseable {
         private long queueCapacity;
         private Duration stallThreshold = Duration.ofSeconds(1);
         private boolean interruptStalled;
+        private boolean isolate;
+        private Duration isolationInterval = LaneIsolator.DEFAULT_INTERVAL;
+        private boolean strictIsolation;
+        private CpuReservations exclusive;
 
         private Builder() {
         }
@@ -665,6 +729,84 @@ public final class CoreManager implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether to keep every other thread of the JVM off the lanes' CPUs for the manager's life: GC,
+         * JIT compiler, VM, JFR threads, the JDK's pollers and timers, the application's other threads.
+         * A {@link LaneIsolator} sweeps when the lanes start, every {@link #isolationInterval(Duration)}
+         * and after each garbage collection; threads pinned elsewhere are left alone, a thread pinned
+         * onto a lane's CPU on purpose is reported (logged once), and on termination the masks it changed
+         * go back to what they were. Where isolation is impossible (unsupported platform, or the lanes
+         * cover every CPU the process may use) the manager says so once and runs without it, unless
+         * {@link #strictIsolation(boolean)}. Off by default. It changes the masks of threads that are
+         * not the manager's: two managers isolating in one process each keep the other's carriers off
+         * their own CPUs only when they do not overlap.
+         *
+         * @param isolate true to isolate the lanes
+         * @return this builder
+         */
+        public Builder isolate(boolean isolate) {
+            this.isolate = isolate;
+            return this;
+        }
+
+        /**
+         * How often isolation sweeps for new threads, besides the sweeps at start and after each
+         * garbage collection; {@link LaneIsolator#DEFAULT_INTERVAL} (one second) by default. A new
+         * platform thread inherits its creator's mask, so most are born off the lanes anyway; the
+         * interval bounds how long one born on a lane's CPU stays there.
+         *
+         * @param interval the time between two sweeps, 1 ms or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code interval} is under 1 ms
+         */
+        public Builder isolationInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("interval: " + interval + " (expected: 1 ms or more)");
+            }
+            this.isolationInterval = interval;
+            return this;
+        }
+
+        /**
+         * If true, {@link #build()} fails where {@link #isolate(boolean) isolation} is impossible
+         * (an unsupported platform; lanes on every CPU the process may use) instead of running without
+         * it and saying so once.
+         *
+         * @param strict true to fail rather than run without isolation
+         * @return this builder
+         */
+        public Builder strictIsolation(boolean strict) {
+            this.strictIsolation = strict;
+            return this;
+        }
+
+        /**
+         * Whether to reserve each lane's CPU for the manager's life through
+         * {@link CpuReservations#defaultFolder()}, so that two processes on this host (or two managers
+         * in one) never build lanes on the same CPU. {@link #build()} fails if a CPU is held, naming the
+         * holder (pid, command, thread, since when). Off by default.
+         *
+         * @param exclusive true to reserve the lanes' CPUs
+         * @return this builder
+         */
+        public Builder exclusive(boolean exclusive) {
+            this.exclusive = exclusive ? CpuReservations.defaultFolder() : null;
+            return this;
+        }
+
+        /**
+         * {@link #exclusive(boolean) Exclusive} lanes, reserved in {@code folder} rather than the
+         * default one.
+         *
+         * @param folder where the CPUs' lock files are
+         * @return this builder
+         */
+        public Builder exclusive(CpuReservations folder) {
+            this.exclusive = Objects.requireNonNull(folder, "folder");
+            return this;
+        }
+
         /** Whether carriers are daemon threads (true by default, like virtual threads). */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
@@ -677,7 +819,9 @@ public final class CoreManager implements AutoCloseable {
          * @throws IllegalArgumentException if a chosen CPU cannot be managed (the message says which,
          *     why, and which CPUs can)
          * @throws IllegalStateException if {@code requirePinning} or
-         *     {@code requireCoreAffineVirtualThreads} cannot be met here
+         *     {@code requireCoreAffineVirtualThreads} cannot be met here, if an {@code exclusive} lane's
+         *     CPU is held by another (the message names the holder), or if {@code strictIsolation} cannot
+         *     be met
          */
         public CoreManager build() {
             if (requireVirtualThreads && !VirtualThreadHook.isAvailable()) {
@@ -690,9 +834,28 @@ public final class CoreManager implements AutoCloseable {
             VirtualThreadHook.startJdkPollersOutsideLanes();
             CpuTopology t = topology != null ? topology : CpuTopology.current();
             CpuSet chosen = CpuChoice.choose(t, cpus, placement, includeIsolated);
-            CoreManager manager = new CoreManager(this, t, chosen, Affinity.isSupported());
+            CpuReservation held = exclusive == null ? null : reserveLanes(exclusive, chosen);
+            CoreManager manager;
+            try {
+                manager = new CoreManager(this, t, chosen, Affinity.isSupported());
+            } catch (RuntimeException | Error e) {
+                if (held != null) {
+                    held.close();
+                }
+                throw e;
+            }
+            manager.reservation = held;
             manager.startLanes(requirePinning);
+            manager.startIsolation(this);
             return manager;
+        }
+
+        private static CpuReservation reserveLanes(CpuReservations folder, CpuSet cpus) {
+            try {
+                return folder.reserve(cpus);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("exclusive lanes: " + e.getMessage(), e);
+            }
         }
     }
 }

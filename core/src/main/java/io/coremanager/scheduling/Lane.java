@@ -500,6 +500,11 @@ public final class Lane implements Executor {
 
     // ---------------------------------------------------------------- statistics
 
+    /** The Linux thread id of the current carrier (a replacement's after a replacement); 0 before it starts or where unknown. */
+    public int carrierTid() {
+        return carrierTid;
+    }
+
     /** Waits for the carrier to start (and pin) before the first statistics. */
     public Thread carrier() {
         return carrier;
