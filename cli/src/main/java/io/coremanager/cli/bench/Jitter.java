@@ -372,10 +372,12 @@ public final class Jitter {
     // ---------------------------------------------------------------- report
 
     /**
-     * The table: one line per CPU and mode, gap percentiles in microseconds.
+     * The table: one line per CPU and mode, gap percentiles in microseconds; then the same gaps without
+     * those that overlap a collection pause.
      *
      * @param recorders what {@link #run()} returned
      * @param thresholdNanos the threshold the run used
+     * @param pauses the collections' pauses during the run ({@link #gcPauses()})
      * @return the table
      */
     public static String table(List<Recorder> recorders, long thresholdNanos, GcPauses pauses) {
