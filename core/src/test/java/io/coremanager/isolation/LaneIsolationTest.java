@@ -55,6 +55,15 @@ class LaneIsolationTest {
     }
 
     @Test
+    void keepOffMovesEveryThreadButTheSparedAndNeverEmptiesAMask() throws Exception {
+        assumeTrue(JvmThreads.isSupported() && Affinity.get().size() >= 2, "needs affinity and 2 cpus");
+        String out = runJava(List.of("--enable-native-access=ALL-UNNAMED"), io.coremanager.testing.KeepOffProbe.class);
+        assertThat(out).contains("all cpus: moved 0, nowhere else true, masks intact true",
+                "pinned thread moved to the rest: true", "spared reported: true", "caller moved: true", "failed: 0",
+                "none left on cpu " + Affinity.get().last() + ": true");
+    }
+
+    @Test
     void lanesOnEveryAllowedCpuCannotBeIsolatedAndSaySoOrFailWhenStrict() {
         assumeTrue(JvmThreads.isSupported());
         CpuSet all = Affinity.get();
