@@ -47,9 +47,10 @@ import java.util.regex.Pattern;
  * ({@link ThreadGroup#enumerate(Thread[])}) needs no safepoint, so a snapshot does not stop the JVM.
  *
  * <h2>Cost</h2>
- * A snapshot reads three small {@code /proc} files and makes one {@code sched_getaffinity} call per
- * thread: tens of microseconds per thread. {@link #keepOff(CpuSet)} makes one {@code sched_getaffinity}
- * per thread and reads names only of the threads it moves.
+ * A snapshot reads three small {@code /proc} files per thread (four with the name match) and makes one
+ * {@code sched_getaffinity} call per thread: measured 6.4 ms for 18 threads on a 2-vCPU KVM guest
+ * under a load average of 9, a diagnostic's cost, not a hot path's. {@link #keepOff(CpuSet)} makes one
+ * {@code sched_getaffinity} per thread and reads names only of the threads it moves or reports.
  *
  * <p>Threads come and go while this runs: a thread that ends before it is read is left out, and one
  * that starts after the directory was listed is not seen. All methods are thread-safe and static.
