@@ -41,8 +41,10 @@ import java.util.function.IntPredicate;
  * the manager's own threads ({@code isManagersOwnTid}); threads whose masks do not touch the lane
  * CPUs (a {@code PinnedThreadFactory} thread pinned elsewhere). A thread pinned only onto lane CPUs,
  * on purpose by someone, is not moved: it competes with the lane, and the sweep reports it
- * ({@link KeepOffReport.Reason#PINNED_ONTO_CPUS}; logged once per thread). No thread is ever left
- * with an empty mask.
+ * ({@link KeepOffReport.Reason#PINNED_ONTO_CPUS}; logged once per thread, except for threads with a
+ * lane carrier's default kernel name, {@code coremanager-cp…} or {@code cm-cpu-…}: the manager's own
+ * pinned platform threads, such as {@code go()}'s fallback without {@code --add-opens}, whose tids the
+ * manager does not track). No thread is ever left with an empty mask.
  *
  * <h2>When it sweeps</h2>
  * Threads keep appearing (G1 starts workers on demand, C2 compiler threads come and go, libraries
@@ -375,7 +377,8 @@ public final class LaneIsolator implements AutoCloseable {
 
     private void reportOnce(KeepOffReport report) {
         for (KeepOffReport.Skipped s : report.skipped()) {
-            if (s.reason() == KeepOffReport.Reason.PINNED_ONTO_CPUS && reported.add(s.tid())) {
+            if (s.reason() == KeepOffReport.Reason.PINNED_ONTO_CPUS && !JvmThreads.hasCarrierName(s.name())
+                    && reported.add(s.tid())) {
                 LOG.log(System.Logger.Level.WARNING, "thread " + s.tid() + " (" + s.name() + ") is pinned onto lane cpus "
                         + s.mask() + ": it competes with the lanes there; lane isolation leaves it where it is");
             }
