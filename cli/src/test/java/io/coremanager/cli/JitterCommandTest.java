@@ -37,7 +37,7 @@ class JitterCommandTest {
         Path png = dir.resolve("jitter.png");
         MainTest.Result r = run("jitter", "--seconds", "1", "--load-threads", "0", "--png", png.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("p99.99", " shared ", "histograms written to " + png)
+        assertThat(r.out()).contains("p99.99", "runq ms", "preempted", " shared ", "histograms written to " + png)
                 .doesNotContain(" isolated ");
         assertThat(Files.readAllBytes(png)).startsWith(0x89, 'P', 'N', 'G');
     }

@@ -28,7 +28,11 @@ import java.util.concurrent.CountDownLatch;
  * the sampled CPUs) and isolated (a {@link LaneIsolator} keeps them off, sweeping every 100 ms), so
  * that both modes see the same background on a shared machine. A built-in background load of
  * allocating threads keeps the garbage collector busy. Results are kept per CPU and mode; the rounds'
- * first milliseconds after a switch are not recorded.
+ * first milliseconds after a switch are not recorded. Besides the gaps, each mode's rounds record how
+ * long the sampler waited on a run queue behind other tasks ({@code schedstat} run_delay: threads of
+ * this JVM or of other processes; not interrupts) and how often it was preempted. The sampler is a
+ * Java thread: a safepoint (a collection's pause) stops it like any lane, which is why the table
+ * also shows the gaps that overlap no collection.
  */
 public final class Jitter {
 
@@ -50,6 +54,10 @@ public final class Jitter {
         long reads;
         /** The time this recorder was current, summed over its rounds. Written and read by the driver only. */
         long recordedNanos;
+        /** Time the sampler waited behind other tasks ({@code schedstat} run_delay), summed over rounds. Driver only. */
+        long runDelayNanos;
+        /** Times the kernel preempted the sampler ({@code nonvoluntary_ctxt_switches}), summed over rounds. Driver only. */
+        long preemptions;
         long gapCount;
         long stolenNanos;
         long maxGap;
@@ -302,6 +310,10 @@ public final class Jitter {
         LaneIsolator isolator = mode == Mode.ISOLATED
                 ? LaneIsolator.start(cpus, samplerTids::contains, Duration.ofMillis(100), true) : null;
         try {
+            long[][] before = new long[samplers.size()][];
+            for (int i = 0; i < samplers.size(); i++) {
+                before[i] = schedCounters(samplers.get(i).tid);
+            }
             long start = System.nanoTime();
             for (int i = 0; i < samplers.size(); i++) {
                 samplers.get(i).current = into[i];
@@ -311,14 +323,38 @@ public final class Jitter {
                 s.current = null;
             }
             long took = System.nanoTime() - start;
-            for (Recorder r : into) {
-                r.recordedNanos += took;
+            for (int i = 0; i < into.length; i++) {
+                long[] after = schedCounters(samplers.get(i).tid);
+                into[i].recordedNanos += took;
+                into[i].runDelayNanos += after[0] - before[i][0];
+                into[i].preemptions += after[1] - before[i][1];
             }
         } finally {
             if (isolator != null) {
                 isolator.close();
             }
         }
+    }
+
+    /**
+     * The sampler's run_delay (ns waiting on a run queue, {@code /proc/self/task/<tid>/schedstat}) and
+     * involuntary context switches; zeros where the kernel does not keep them.
+     */
+    private static long[] schedCounters(int tid) {
+        long[] c = new long[2];
+        Path task = Path.of("/proc/self/task", Integer.toString(tid));
+        try {
+            String[] sched = java.nio.file.Files.readString(task.resolve("schedstat")).trim().split(" ");
+            c[0] = Long.parseLong(sched[1]);
+            for (String line : java.nio.file.Files.readAllLines(task.resolve("status"))) {
+                if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                    c[1] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not kept by this kernel: the columns read 0
+        }
+        return c;
     }
 
     private static void stop(List<Sampler> samplers, List<Thread> threads) throws InterruptedException {
@@ -404,13 +440,16 @@ public final class Jitter {
      */
     public static String table(List<Recorder> recorders, long thresholdNanos) {
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
-                "%4s %-8s %12s %9s %10s %8s %8s %8s %8s %8s %8s %9s %14s%n", "cpu", "mode", "reads", "gaps",
-                "stolen ms", "stolen%", "p50 us", "p90", "p99", "p99.9", "p99.99", "max us", "p99.99 reads"));
+                "%4s %-8s %12s %9s %10s %8s %9s %9s %8s %8s %8s %8s %8s %9s %14s%n", "cpu", "mode", "reads", "gaps",
+                "stolen ms", "stolen%", "runq ms", "preempted", "p50 us", "p90", "p99", "p99.9", "p99.99", "max us",
+                "p99.99 reads"));
         for (Recorder r : recorders) {
             long[] g = r.sortedGaps();
-            out.append(String.format(Locale.ROOT, "%4d %-8s %12d %9d %10.3f %8.4f %8s %8s %8s %8s %8s %9s %14s%n",
+            out.append(String.format(Locale.ROOT,
+                    "%4d %-8s %12d %9d %10.3f %8.4f %9.3f %9d %8s %8s %8s %8s %8s %9s %14s%n",
                     r.cpu, r.mode.name().toLowerCase(Locale.ROOT), r.reads, r.gapCount, r.stolenNanos / 1e6,
-                    r.recordedNanos == 0 ? 0.0 : 100.0 * r.stolenNanos / r.recordedNanos, us(pct(g, 0.50)), us(pct(g, 0.90)),
+                    r.recordedNanos == 0 ? 0.0 : 100.0 * r.stolenNanos / r.recordedNanos, r.runDelayNanos / 1e6,
+                    r.preemptions, us(pct(g, 0.50)), us(pct(g, 0.90)),
                     us(pct(g, 0.99)), us(pct(g, 0.999)), us(pct(g, 0.9999)), us(r.maxGap),
                     allReads(r, g, 0.9999, thresholdNanos)));
         }
