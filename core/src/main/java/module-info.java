@@ -6,6 +6,8 @@
  *       values ({@code CpuSet}, the CPU-set currency of the API).</li>
  *   <li>{@link io.coremanager.affinity} — thread affinity through the FFM API
  *       ({@code sched_setaffinity}, {@code sched_getcpu}).</li>
+ *   <li>{@link io.coremanager.isolation} — the JVM's own threads: what they are, where they may run,
+ *       and keeping them off the lanes' CPUs.</li>
  *   <li>{@link io.coremanager.topology} — what the machine has and what the process may use, from
  *       sysfs and cgroups.</li>
  *   <li>{@link io.coremanager.reservation} — CPUs reserved for one process at a time, across
@@ -20,9 +22,11 @@
  */
 module io.coremanager {
     requires jdk.jfr;
+    requires java.management;
 
     exports io.coremanager;
     exports io.coremanager.affinity;
     exports io.coremanager.topology;
     exports io.coremanager.reservation;
+    exports io.coremanager.isolation;
 }

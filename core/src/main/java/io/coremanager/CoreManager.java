@@ -2,6 +2,9 @@ package io.coremanager;
 
 import io.coremanager.affinity.Affinity;
 import io.coremanager.engine.Lanes;
+import io.coremanager.isolation.LaneIsolator;
+import io.coremanager.reservation.CpuReservation;
+import io.coremanager.reservation.CpuReservations;
 import io.coremanager.topology.CpuTopology;
 
 import java.io.IOException;
@@ -11,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -101,6 +105,10 @@ public final class CoreManager implements AutoCloseable {
     /** What the cgroup CPU quota did to this manager's size. */
     private final CpuQuotaDecision quotaDecision;
     private final OffloadPools offload;
+    /** The lanes' CPU reservations under {@code exclusive(true)}; null otherwise. Set once in build(). */
+    private volatile CpuReservation reservation;
+    /** Keeps the JVM's other threads off the lanes under {@code isolate(true)}; null otherwise. Set once in build(). */
+    private volatile LaneIsolator isolator;
 
     private CoreManager(Lanes lanes, CpuTopology topology, CpuSet cpus, IdleStrategy idleStrategy,
                         CpuQuotaDecision quotaDecision, OffloadPools offload) {
@@ -573,6 +581,16 @@ public final class CoreManager implements AutoCloseable {
     }
 
     /**
+     * The lane isolator under {@link Builder#isolate(boolean)}: what its last sweep moved, skipped and
+     * could not move, or why it could not start.
+     *
+     * @return the isolator, or empty if isolation is off or the manager has terminated
+     */
+    public Optional<LaneIsolator> isolator() {
+        return Optional.ofNullable(isolator);
+    }
+
+    /**
      * The CPU the calling thread runs on now ({@code sched_getcpu}), or -1 where unknown.
      *
      * @return the CPU, or -1
@@ -689,6 +707,31 @@ public final class CoreManager implements AutoCloseable {
         }
     }
 
+    /** Starts isolation once the carriers run; under strict isolation a refusal closes the manager. */
+    private void startIsolation(Builder b) {
+        if (!b.isolate) {
+            return;
+        }
+        try {
+            isolator = LaneIsolator.start(cpus, lanes::isCarrierThreadId, b.isolationInterval, b.strictIsolation);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Ends isolation (restoring masks) and releases exclusive CPUs: run by the last lane to terminate. */
+    private void endIsolation() {
+        LaneIsolator i = isolator;
+        if (i != null) {
+            i.close();
+        }
+        CpuReservation r = reservation;
+        if (r != null) {
+            r.close();
+        }
+    }
+
     @Override
     public String toString() {
         return "CoreManager[cpus " + cpus + ", " + lanes.stateName() + ", " + idleStrategy + "]";
@@ -713,6 +756,10 @@ public final class CoreManager implements AutoCloseable {
         private Duration stallThreshold = Duration.ofSeconds(1);
         private boolean interruptStalled;
         private boolean sizeByCpuQuota = true;
+        private boolean isolate;
+        private Duration isolationInterval = LaneIsolator.DEFAULT_INTERVAL;
+        private boolean strictIsolation;
+        private CpuReservations exclusive;
         private int offloadThreads;
 
         private Builder() {
@@ -913,6 +960,84 @@ public final class CoreManager implements AutoCloseable {
         }
 
         /**
+         * Whether to keep every other thread of the JVM off the lanes' CPUs for the manager's life: GC,
+         * JIT compiler, VM, JFR threads, the JDK's pollers and timers, the application's other threads.
+         * A {@link LaneIsolator} sweeps when the lanes start, every {@link #isolationInterval(Duration)}
+         * and after each garbage collection; threads pinned elsewhere are left alone, a thread pinned
+         * onto a lane's CPU on purpose is reported (logged once), and on termination the masks it changed
+         * go back to what they were. Where isolation is impossible (unsupported platform, or the lanes
+         * cover every CPU the process may use) the manager says so once and runs without it, unless
+         * {@link #strictIsolation(boolean)}. Off by default. It changes the masks of threads that are
+         * not the manager's: two managers isolating in one process each keep the other's carriers off
+         * their own CPUs only when they do not overlap.
+         *
+         * @param isolate true to isolate the lanes
+         * @return this builder
+         */
+        public Builder isolate(boolean isolate) {
+            this.isolate = isolate;
+            return this;
+        }
+
+        /**
+         * How often isolation sweeps for new threads, besides the sweeps at start and after each
+         * garbage collection; {@link LaneIsolator#DEFAULT_INTERVAL} (one second) by default. A new
+         * platform thread inherits its creator's mask, so most are born off the lanes anyway; the
+         * interval bounds how long one born on a lane's CPU stays there.
+         *
+         * @param interval the time between two sweeps, 1 ms or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code interval} is under 1 ms
+         */
+        public Builder isolationInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("interval: " + interval + " (expected: 1 ms or more)");
+            }
+            this.isolationInterval = interval;
+            return this;
+        }
+
+        /**
+         * If true, {@link #build()} fails where {@link #isolate(boolean) isolation} is impossible
+         * (an unsupported platform; lanes on every CPU the process may use) instead of running without
+         * it and saying so once.
+         *
+         * @param strict true to fail rather than run without isolation
+         * @return this builder
+         */
+        public Builder strictIsolation(boolean strict) {
+            this.strictIsolation = strict;
+            return this;
+        }
+
+        /**
+         * Whether to reserve each lane's CPU for the manager's life through
+         * {@link CpuReservations#defaultFolder()}, so that two processes on this host (or two managers
+         * in one) never build lanes on the same CPU. {@link #build()} fails if a CPU is held, naming the
+         * holder (pid, command, thread, since when). Off by default.
+         *
+         * @param exclusive true to reserve the lanes' CPUs
+         * @return this builder
+         */
+        public Builder exclusive(boolean exclusive) {
+            this.exclusive = exclusive ? CpuReservations.defaultFolder() : null;
+            return this;
+        }
+
+        /**
+         * {@link #exclusive(boolean) Exclusive} lanes, reserved in {@code folder} rather than the
+         * default one.
+         *
+         * @param folder where the CPUs' lock files are
+         * @return this builder
+         */
+        public Builder exclusive(CpuReservations folder) {
+            this.exclusive = Objects.requireNonNull(folder, "folder");
+            return this;
+        }
+
+        /**
          * Whether carriers are daemon threads (true by default, like virtual threads).
          *
          * @param daemon true for daemon carriers
@@ -930,7 +1055,9 @@ public final class CoreManager implements AutoCloseable {
          * @throws IllegalArgumentException if a chosen CPU cannot be managed (the message says which,
          *     why, and which CPUs can)
          * @throws IllegalStateException if {@code requirePinning} or
-         *     {@code requireCoreAffineVirtualThreads} cannot be met here
+         *     {@code requireCoreAffineVirtualThreads} cannot be met here, if an {@code exclusive} lane's
+         *     CPU is held by another (the message names the holder), or if {@code strictIsolation} cannot
+         *     be met
          */
         public CoreManager build() {
             if (requireVirtualThreads && !CoreAffineThreads.isSupported()) {
@@ -943,11 +1070,22 @@ public final class CoreManager implements AutoCloseable {
             CpuTopology t = selection.resolveTopology();
             CpuChoice.Choice choice = selection.choose(t, sizeByCpuQuota);
             CpuSet chosen = choice.cpus();
-            Lanes lanes = Lanes.start(new Lanes.Config(chosen, namePrefix, idleStrategy.spinNanos(),
-                    Affinity.isSupported(), daemon, handler, queueCapacity,
-                    TimeUnit.NANOSECONDS.convert(stallThreshold), interruptStalled));
+            CpuReservation held = exclusive == null ? null : reserveLanes(exclusive, chosen);
+            Lanes lanes;
+            try {
+                lanes = Lanes.start(new Lanes.Config(chosen, namePrefix, idleStrategy.spinNanos(),
+                        Affinity.isSupported(), daemon, handler, queueCapacity,
+                        TimeUnit.NANOSECONDS.convert(stallThreshold), interruptStalled));
+            } catch (RuntimeException | Error e) {
+                if (held != null) {
+                    held.close();
+                }
+                throw e;
+            }
             OffloadPools offload = new OffloadPools(lanes, t, chosen, namePrefix, offloadThreads, Affinity.isSupported());
             CoreManager manager = new CoreManager(lanes, t, chosen, idleStrategy, choice.quota(), offload);
+            manager.reservation = held;
+            lanes.beforeTermination(manager::endIsolation);
             List<String> problems = lanes.pinProblems();
             if (!problems.isEmpty()) {
                 if (requirePinning) {
@@ -958,7 +1096,16 @@ public final class CoreManager implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "lanes run unpinned (stats() shows which): "
                         + String.join("; ", problems));
             }
+            manager.startIsolation(this);
             return manager;
+        }
+
+        private static CpuReservation reserveLanes(CpuReservations folder, CpuSet cpus) {
+            try {
+                return folder.reserve(cpus);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("exclusive lanes: " + e.getMessage(), e);
+            }
         }
     }
 }

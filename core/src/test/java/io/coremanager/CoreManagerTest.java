@@ -1,8 +1,11 @@
 package io.coremanager;
 
+import io.coremanager.affinity.Affinity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The API and lifecycle of {@link CoreManager}, on this machine's CPUs. */
 class CoreManagerTest {
@@ -41,6 +45,18 @@ class CoreManagerTest {
         for (CoreManager m : managers) {
             m.shutdownNow();
             assertThat(m.awaitTermination(WAIT)).as("%s terminates", m).isTrue();
+        }
+    }
+
+    @Test
+    void carriersNameThemselvesInTheKernelSoTheOsToolsTellLanesApart() throws Exception {
+        assumeTrue(Affinity.isSupported(), "needs thread ids and prctl");
+        CoreManager cores = manager();
+        for (int cpu : cores.cpus().toArray()) {
+            int tid = cores.submit(cpu, Affinity::currentThreadId).get(30, TimeUnit.SECONDS);
+            String comm = Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).strip();
+            assertThat(comm).as("the kernel's name of cpu %d's carrier", cpu).isEqualTo("cm-cpu-" + cpu);
+            assertThat(cores.stats(cpu).carrier()).as("its Java name").isEqualTo("coremanager-cpu-" + cpu);
         }
     }
 

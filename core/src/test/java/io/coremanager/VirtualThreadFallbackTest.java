@@ -41,7 +41,9 @@ class VirtualThreadFallbackTest {
                 "set: sched_setaffinity: cpu affinity is supported on Linux only; this platform is Darwin",
                 "manager: " + Runtime.getRuntime().availableProcessors() + " lanes, answer 42, pinned false",
                 "lanes run unpinned (stats() shows which)",
-                "strict: pinning is required but cpu affinity is supported on Linux only");
+                "strict: pinning is required but cpu affinity is supported on Linux only",
+                "isolation: lane isolation is unavailable: cpu affinity is supported on Linux only",
+                "strict isolation: lane isolation is unavailable: cpu affinity is supported on Linux only");
     }
 
     @Test

@@ -4,11 +4,15 @@ import io.coremanager.CoreAffineThreads;
 import io.coremanager.CpuQuotaDecision;
 import io.coremanager.CpuSet;
 import io.coremanager.affinity.Affinity;
+import io.coremanager.isolation.JvmThread;
+import io.coremanager.isolation.JvmThreads;
+import io.coremanager.isolation.ThreadKind;
 import io.coremanager.reservation.CpuReservations;
 import io.coremanager.topology.CoreKind;
 import io.coremanager.topology.CpuTopology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -26,11 +30,21 @@ import java.util.concurrent.Callable;
         description = {"Checks the JDK, native access, the virtual-thread hook, affinity, the allowed CPUs against "
             + "the cgroup quota, SMT siblings, isolated CPUs, timer slack, frequency governors and the reservation "
             + "folder.",
+            "With --cpus or --pid it also lists which threads of a JVM may run on those CPUs (by default, a running "
+            + "manager's lane CPUs: those of its carriers, cm-cpu-N or coremanager-cpu-N pinned to one CPU).",
             "Exit code 0 when nothing needs attention, 1 when a warning was printed."})
 final class CheckCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--cpus", paramLabel = "LIST", converter = CpuSetConverter.class,
+            description = "List the threads of the JVM that may run on these CPUs.")
+    CpuSet cpus;
+
+    @Option(names = "--pid", paramLabel = "PID",
+            description = "The JVM to look at (default: this one); without --cpus, its lane carriers' CPUs.")
+    Long pid;
 
     enum Level { OK, INFO, WARN }
 
@@ -39,7 +53,10 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<Finding> findings = findings(CpuTopology.current());
+        List<Finding> findings = new ArrayList<>(findings(CpuTopology.current()));
+        if (cpus != null || pid != null) {
+            findings.addAll(threadsOnCpus(pid, cpus));
+        }
         PrintWriter out = spec.commandLine().getOut();
         for (Finding f : findings) {
             out.printf("%-4s %s%n", f.level(), f.what());
@@ -68,6 +85,52 @@ final class CheckCommand implements Callable<Integer> {
         reservations(f);
         for (String warning : topology.warnings()) {
             f.add(new Finding(Level.WARN, "topology: " + warning, "the topology degraded around it; placements may be less precise"));
+        }
+        return f;
+    }
+
+    /**
+     * Which threads of a JVM (this one, or {@code pid}) may run on {@code cpus} (by default its lane
+     * carriers' CPUs): one finding per CPU, a warning where threads other than the CPU's carrier may.
+     */
+    static List<Finding> threadsOnCpus(Long pid, CpuSet cpus) {
+        if (pid == null && !JvmThreads.isSupported()) {
+            throw new Main.UsageException("--cpus: cannot list this JVM's threads: "
+                    + JvmThreads.unsupportedReason().orElse("?"));
+        }
+        List<JvmThread> threads;
+        try {
+            threads = pid == null ? JvmThreads.snapshot() : JvmThreads.snapshotOf(pid);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException("--pid " + pid + ": no such process here");
+        }
+        String who = pid == null ? "this JVM" : "pid " + pid;
+        CpuSet chosen = cpus;
+        if (chosen == null) {
+            CpuSet.Builder lanes = CpuSet.builder();
+            threads.stream().filter(t -> t.kind() == ThreadKind.LANE_CARRIER && t.allowedCpus().size() == 1)
+                    .forEach(t -> lanes.addAll(t.allowedCpus()));
+            chosen = lanes.build();
+            if (chosen.isEmpty()) {
+                return List.of(new Finding(Level.INFO, who + " has no lane carriers (cm-cpu-N, coremanager-cpu-N pinned "
+                        + "to one cpu); name the cpus with --cpus", null));
+            }
+        }
+        List<Finding> f = new ArrayList<>();
+        for (int cpu : chosen.toArray()) {
+            List<JvmThread> there = threads.stream().filter(t -> t.allowedCpus().contains(cpu)).toList();
+            List<JvmThread> others = there.stream().filter(t -> !(t.kind() == ThreadKind.LANE_CARRIER
+                    && t.allowedCpus().size() == 1)).toList();
+            TreeMap<ThreadKind, List<String>> byKind = new TreeMap<>();
+            others.forEach(t -> byKind.computeIfAbsent(t.kind(), k -> new ArrayList<>()).add(t.tid() + " " + t.name()));
+            String listed = byKind.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                    .collect(java.util.stream.Collectors.joining("; "));
+            f.add(others.isEmpty()
+                    ? new Finding(Level.OK, "cpu " + cpu + ": no thread of " + who + " but its lane may run there", null)
+                    : new Finding(Level.WARN, "cpu " + cpu + ": " + others.size() + " of " + threads.size() + " threads of "
+                            + who + " may run there: " + listed,
+                            "build the manager with isolate(true) to keep them off its lanes (coremanager jitter "
+                            + "--isolate shows the difference)"));
         }
         return f;
     }

@@ -15,7 +15,7 @@ import java.util.Properties;
         versionProvider = Main.Version.class,
         description = "Run work on the CPU cores you choose: per-core lanes, core-affine virtual threads, topology.",
         subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, TopologyCommand.class, BenchCommand.class,
-            CheckCommand.class, ReservationsCommand.class})
+            CheckCommand.class, ReservationsCommand.class, JitterCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for a usage error: unknown command, bad option value, missing file. */

@@ -239,6 +239,75 @@ public final class Affinity {
         }
     }
 
+    /** The longest kernel thread name, in bytes: {@code TASK_COMM_LEN} (16) less the terminating NUL. */
+    public static final int KERNEL_NAME_BYTES = 15;
+
+    /**
+     * Sets the calling platform thread's kernel name ({@code prctl(PR_SET_NAME)}): what {@code top -H},
+     * {@code ps -L}, {@code perf} and {@code /proc/<pid>/task/<tid>/comm} show. Linux keeps
+     * {@value #KERNEL_NAME_BYTES} bytes of it, so a Java name such as {@code coremanager-cpu-12}
+     * shows as {@code coremanager-cpu} for every carrier; a short kernel name ({@code cm-cpu-12}) set
+     * here tells them apart while the Java name ({@link Thread#getName()}, thread dumps, JFR) stays as
+     * it was. Longer names are cut to {@value #KERNEL_NAME_BYTES} UTF-8 bytes, never inside a
+     * character. The JVM does not know of the change: a later {@code Thread.setName} from the thread
+     * itself overwrites it.
+     *
+     * @param name the kernel name, at most {@value #KERNEL_NAME_BYTES} bytes are kept
+     * @return the name as the kernel keeps it (after cutting)
+     * @throws IllegalArgumentException if {@code name} is empty or contains a NUL character
+     * @throws IllegalStateException if the caller is a virtual thread (it would rename its carrier)
+     * @throws UnsupportedOperationException where the native calls are not supported
+     * @throws AffinityException if the kernel refuses ({@code prctl} sets errno)
+     */
+    public static String setCurrentThreadKernelName(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty() || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("name: \"" + name.replace("\0", "\\0")
+                    + "\" (expected: a non-empty name without NUL characters)");
+        }
+        requirePlatformThread("setCurrentThreadKernelName");
+        requireSupported("prctl");
+        String kept = cutToKernelName(name);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment text = arena.allocateFrom(kept);
+            MemorySegment state = LinuxCalls.newCallState(arena);
+            int rc = (int) LinuxCalls.PRCTL_NAME.invokeExact(state, LinuxCalls.PR_SET_NAME, text);
+            if (rc != 0) {
+                int errno = LinuxCalls.errno(state);
+                throw new AffinityException("prctl(PR_SET_NAME)", errno, 0, CpuSet.empty(), CpuSet.empty(),
+                        Errno.meaning(errno) + " (name \"" + kept + "\")");
+            }
+            return kept;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code name} cut to at most {@value #KERNEL_NAME_BYTES} UTF-8 bytes at a character boundary:
+     * the name the kernel would keep.
+     *
+     * @param name a thread name
+     * @return its longest prefix that fits a kernel thread name
+     */
+    public static String cutToKernelName(String name) {
+        Objects.requireNonNull(name, "name");
+        int bytes = 0;
+        int end = 0;
+        while (end < name.length()) {
+            int cp = name.codePointAt(end);
+            int size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes + size > KERNEL_NAME_BYTES) {
+                break;
+            }
+            bytes += size;
+            end += Character.charCount(cp);
+        }
+        return name.substring(0, end);
+    }
+
     /** sched_setaffinity; the errno, or 0 on success. */
     private static int setAffinity(int tid, CpuSet cpus) {
         long[] words = cpus.toWords();

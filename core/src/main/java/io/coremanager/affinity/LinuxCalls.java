@@ -37,6 +37,10 @@ final class LinuxCalls {
     static final MethodHandle SCHED_SETAFFINITY;
     /** {@code pid_t gettid(void)}, or {@code syscall(SYS_gettid)} on a libc without it. */
     static final MethodHandle GETTID;
+    /** {@code int prctl(int option, ...)} bound as {@code prctl(int, char*)} for {@code PR_SET_NAME}, errno captured. */
+    static final MethodHandle PRCTL_NAME;
+    /** {@code PR_SET_NAME} from {@code <linux/prctl.h>}. */
+    static final int PR_SET_NAME = 15;
     /** The layout of the captured call state (errno). */
     static final StructLayout CAPTURE_LAYOUT;
     private static final VarHandle ERRNO;
@@ -47,6 +51,7 @@ final class LinuxCalls {
         MethodHandle getaffinity = null;
         MethodHandle setaffinity = null;
         MethodHandle gettid = null;
+        MethodHandle prctlName = null;
         StructLayout captureLayout = null;
         VarHandle errno = null;
         String os = System.getProperty("os.name", "?");
@@ -69,12 +74,15 @@ final class LinuxCalls {
                 getaffinity = linker.downcallHandle(find(libc, "sched_getaffinity"), affinityCall, errnoOption);
                 setaffinity = linker.downcallHandle(find(libc, "sched_setaffinity"), affinityCall, errnoOption);
                 gettid = bindGettid(linker, libc, arch);
+                prctlName = linker.downcallHandle(find(libc, "prctl"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS),
+                        Linker.Option.firstVariadicArg(1), errnoOption);
             } catch (Throwable t) {
                 // IllegalCallerException when native access is denied; UnsatisfiedLinkError-like
                 // failures on an odd libc. Reported through isSupported(), never thrown from here.
                 reason = "the native calls could not be bound (" + t + "); run the JVM with "
                         + "--enable-native-access=ALL-UNNAMED (or the name of the module using CoreManager)";
-                getcpu = getaffinity = setaffinity = gettid = null;
+                getcpu = getaffinity = setaffinity = gettid = prctlName = null;
             }
         }
         UNSUPPORTED_REASON = reason;
@@ -82,6 +90,7 @@ final class LinuxCalls {
         SCHED_GETAFFINITY = getaffinity;
         SCHED_SETAFFINITY = setaffinity;
         GETTID = gettid;
+        PRCTL_NAME = prctlName;
         CAPTURE_LAYOUT = captureLayout;
         ERRNO = errno;
     }

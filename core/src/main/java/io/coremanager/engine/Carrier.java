@@ -105,6 +105,7 @@ final class Carrier implements Runnable {
     public void run() {
         try {
             tid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
+            lane.nameKernelThread("");
             pinProblem = lane.group().pins() ? lane.pinCurrentThread()
                     : Affinity.unsupportedReason().orElse("pinning is off for this manager");
             LaneEvents.start(lane.cpu(), Thread.currentThread().getName(), pinProblem);

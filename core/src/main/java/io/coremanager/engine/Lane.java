@@ -283,6 +283,25 @@ final class Lane implements Executor {
         }
     }
 
+    /**
+     * Gives the calling thread (a carrier of this lane) a kernel name that tells lanes apart:
+     * Linux keeps 15 bytes of a thread's name, so {@code coremanager-cpu-12} and
+     * {@code coremanager-cpu-13} both show as {@code coremanager-cpu} in {@code top -H}, {@code ps -L}
+     * and {@code /proc}; the kernel name is {@code cm-cpu-12} (plus {@code suffix}) while the Java
+     * name, which thread dumps show, stays the long one. Best effort: where it cannot be set, the
+     * kernel keeps the truncated Java name.
+     */
+    void nameKernelThread(String suffix) {
+        if (!Affinity.isSupported()) {
+            return;
+        }
+        try {
+            Affinity.setCurrentThreadKernelName("cm-cpu-" + cpu + suffix);
+        } catch (RuntimeException e) {
+            // See above: only the OS tools show less.
+        }
+    }
+
     /** A late carrier pins itself, if the group pins at all. */
     void pinLateCarrier() {
         if (group.pins()) {

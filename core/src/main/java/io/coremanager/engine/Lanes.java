@@ -27,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -108,6 +109,10 @@ public final class Lanes implements TaskOwner {
     private final Lane[] laneOfCpu;
     private final List<Lane> lanes;
     private final CountDownLatch terminated;
+    /** Lanes not yet terminated: the last one runs {@link #beforeTermination}. */
+    private final AtomicInteger lanesLeft;
+    /** See {@link #beforeTermination(Runnable)}; null for none. */
+    private volatile Runnable beforeTermination;
     /** The context class loader of every carrier: the builder's, never that of whoever woke one. */
     private final ClassLoader contextClassLoader;
     /** Warnings said once per group; the keys are a few per lane. */
@@ -120,6 +125,7 @@ public final class Lanes implements TaskOwner {
         this.cpuList = config.cpus().toArray();
         this.laneOfCpu = new Lane[config.cpus().last() + 1];
         this.terminated = new CountDownLatch(cpuList.length);
+        this.lanesLeft = new AtomicInteger(cpuList.length);
         this.contextClassLoader = Thread.currentThread().getContextClassLoader();
         List<Lane> all = new ArrayList<>(cpuList.length);
         for (int cpu : cpuList) {
@@ -169,7 +175,7 @@ public final class Lanes implements TaskOwner {
     private void abandonStart(int started) {
         for (int i = started; i < lanes.size(); i++) {
             lanes.get(i).markTerminated();
-            terminated.countDown();
+            laneTerminated(lanes.get(i));
         }
         shutdownNow();
     }
@@ -724,7 +730,44 @@ public final class Lanes implements TaskOwner {
     }
 
     void laneTerminated(Lane lane) {
+        if (lanesLeft.decrementAndGet() == 0) {
+            Runnable action = beforeTermination;
+            if (action != null) {
+                try {
+                    action.run(); // before the latch: whoever awaits termination sees it done
+                } catch (Throwable t) {
+                    LOG.log(System.Logger.Level.WARNING, "an action at the termination of " + this + " failed", t);
+                }
+            }
+        }
         terminated.countDown();
+    }
+
+    /**
+     * Runs {@code action} once, when the last lane terminates and before the group counts as
+     * terminated: what the manager holds for the lanes' life (isolation, CPU reservations) ends
+     * there, so that {@code close()} returns with it undone. Set once, right after {@link #start}.
+     *
+     * @param action what to run; it should not throw (a failure is logged)
+     */
+    public void beforeTermination(Runnable action) {
+        this.beforeTermination = Objects.requireNonNull(action, "action");
+    }
+
+    /**
+     * Whether {@code tid} is the kernel thread id of one of the group's carriers now (a replaced
+     * carrier's new thread included).
+     *
+     * @param tid a kernel thread id
+     * @return true if a lane's current carrier has that id
+     */
+    public boolean isCarrierThreadId(int tid) {
+        for (Lane lane : lanes) {
+            if (tid != 0 && lane.carrier().tid() == tid) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reports a failure of an {@code execute} task, a continuation, or a lane itself. */

@@ -83,6 +83,7 @@ final class LateCarrier {
 
     private void run() {
         lane.pinLateCarrier();
+        lane.nameKernelThread("-late");
         while (true) {
             long idleSince = System.nanoTime();
             Runnable next;

@@ -380,7 +380,9 @@ public final class CpuReservations {
     }
 
     private static String describeHolder(ReservationInfo info) {
-        return (info.pid() >= 0 ? "pid " + info.pid() : "another process") + " (thread " + info.thread()
+        String command = info.pid() < 0 ? "" : ProcessHandle.of(info.pid()).flatMap(p -> p.info().command())
+                .map(c -> ", command " + c).orElse("");
+        return (info.pid() >= 0 ? "pid " + info.pid() : "another process") + " (thread " + info.thread() + command
                 + (info.since() == null ? "" : ", since " + info.since()) + ", user " + info.user() + ")";
     }
 

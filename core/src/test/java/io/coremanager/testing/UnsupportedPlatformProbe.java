@@ -24,6 +24,14 @@ public final class UnsupportedPlatformProbe {
                     + cores.submit(cores.cpus().first(), () -> 42).get()
                     + ", pinned " + cores.stats().stream().anyMatch(s -> cores.pinnedNow(s.cpu())));
         }
+        try (CoreManager cores = CoreManager.builder().isolate(true).build()) {
+            System.out.println("isolation: " + cores.isolator().orElseThrow().inactiveReason().orElse("active"));
+        }
+        try {
+            CoreManager.builder().isolate(true).strictIsolation(true).build();
+        } catch (IllegalStateException e) {
+            System.out.println("strict isolation: " + e.getMessage());
+        }
         try {
             CoreManager.builder().requirePinning(true).build();
         } catch (IllegalStateException e) {

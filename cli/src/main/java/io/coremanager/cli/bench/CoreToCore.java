@@ -82,7 +82,7 @@ public final class CoreToCore {
         ImageIO.write(image, "png", file.toFile());
     }
 
-    private static Color heat(double t) {
+    static Color heat(double t) {
         float hue = (float) ((1 - t) * 120 / 360); // 120° green to 0° red
         return Color.getHSBColor(hue, 0.75f, 0.9f);
     }

@@ -1,0 +1,96 @@
+package io.coremanager.cli;
+
+import io.coremanager.CpuSet;
+import io.coremanager.cli.bench.Jitter;
+import io.coremanager.isolation.JvmThreads;
+import io.coremanager.topology.CpuTopology;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code coremanager jitter}: how much of a CPU is taken from a pinned spinning thread, with and without isolation. */
+@Command(name = "jitter", mixinStandardHelpOptions = true,
+        header = "Measure CPU jitter: the gaps a pinned spinning thread sees, with and without the JVM's threads kept off.",
+        description = {"A pinned thread per CPU spins reading the clock and records every gap above the threshold "
+            + "(like sysjitter): per CPU the gaps counted, the time stolen, and the gap distribution.",
+            "Allocating background threads keep the garbage collector busy. With --isolate the run alternates "
+            + "one-second rounds with every JVM thread allowed on the CPUs (shared) and with them kept off (isolated), "
+            + "N seconds each, so both see the same machine."})
+final class JitterCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--cpus", paramLabel = "LIST", converter = CpuSetConverter.class,
+            description = "CPUs to sample (default: every allowed CPU but the first).")
+    CpuSet cpus;
+
+    @Option(names = "--seconds", paramLabel = "N", defaultValue = "10",
+            description = "Seconds of sampling per mode (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--threshold-ns", paramLabel = "N", defaultValue = "1000",
+            description = "Smallest gap recorded, in nanoseconds (default: ${DEFAULT-VALUE}).")
+    long thresholdNanos;
+
+    @Option(names = "--png", paramLabel = "FILE", description = "Also draw the gap histograms as a PNG.")
+    Path png;
+
+    @Option(names = "--isolate", description = "Compare with the JVM's other threads kept off the CPUs, side by side.")
+    boolean isolate;
+
+    @Option(names = "--load-threads", paramLabel = "N",
+            description = "Allocating background threads (default: one per allowed CPU; 0 for none).")
+    Integer loadThreads;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (!JvmThreads.isSupported()) {
+            throw new Main.UsageException("jitter needs cpu affinity: " + JvmThreads.unsupportedReason().orElse("?"));
+        }
+        CpuSet allowed = CpuTopology.current().allowedCpus();
+        CpuSet chosen = cpus != null ? cpus : allowed.size() > 1 ? allowed.minus(CpuSet.of(allowed.first())) : allowed;
+        check(chosen, allowed);
+        int load = loadThreads != null ? loadThreads : allowed.size();
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("jitter on cpus %s: %d s per mode, gaps over %d ns, %d allocating threads%s%n", chosen, seconds,
+                thresholdNanos, load, isolate ? ", shared and isolated in alternating 1-s rounds" : "");
+        out.flush();
+        Jitter jitter = new Jitter(chosen, seconds, thresholdNanos, isolate, load);
+        List<Jitter.Recorder> recorders = jitter.run();
+        out.print(Jitter.table(recorders, thresholdNanos, jitter.gcPauses()));
+        if (png != null) {
+            Jitter.writePng(recorders, thresholdNanos, png);
+            out.println("histograms written to " + png + " (red: shared, green: isolated)");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private void check(CpuSet chosen, CpuSet allowed) {
+        if (seconds < 1 || seconds > 3600) {
+            throw new Main.UsageException("--seconds: " + seconds + " (expected: 1 to 3600)");
+        }
+        if (thresholdNanos < 1 || thresholdNanos > 1_000_000_000L) {
+            throw new Main.UsageException("--threshold-ns: " + thresholdNanos + " (expected: 1 to 1000000000)");
+        }
+        if (loadThreads != null && (loadThreads < 0 || loadThreads > 1024)) {
+            throw new Main.UsageException("--load-threads: " + loadThreads + " (expected: 0 to 1024)");
+        }
+        if (chosen.isEmpty() || !allowed.containsAll(chosen)) {
+            throw new Main.UsageException("--cpus " + chosen + ": expected cpus this process may use (allowed cpus: "
+                    + allowed + ")");
+        }
+        if (isolate && allowed.minus(chosen).isEmpty()) {
+            throw new Main.UsageException("--isolate: cpus " + chosen + " cover every cpu this process may use ("
+                    + allowed + "); leave at least one for the JVM's other threads");
+        }
+    }
+}
