@@ -278,7 +278,11 @@ public final class CoreManager implements AutoCloseable {
      * more hop. Called from any other thread (a platform thread, a task on a carrier, a default
      * virtual thread), or once the lane has closed, it is {@code Thread.sleep}. If the manager's
      * {@code shutdownNow} cancels the lane's timer, the thread (a tracked one is interrupted anyway)
-     * sleeps out the rest with {@code Thread.sleep}.
+     * sleeps out the rest with {@code Thread.sleep}; once the manager is shut down, or the lane has
+     * failed, it is {@code Thread.sleep} from the start (a lane that is closing keeps no timers for
+     * sleepers). Not in a <em>pinned</em> virtual thread (one inside a class initializer or a native
+     * frame, which cannot unmount): its park would park the carrier that must wake it, and the lane
+     * would stop; use {@code Thread.sleep} there.
      *
      * @param duration how long; nothing happens if zero or negative
      * @throws InterruptedException if the thread is interrupted before or while it sleeps (the

@@ -30,7 +30,10 @@ import java.util.function.Supplier;
  * on that lane, so its memory is first touched by the lane's CPU (NUMA-local under the kernel's
  * first-touch policy). Making a {@code LaneLocal} therefore never waits and is safe anywhere,
  * lane code included. If the supplier throws, {@code get()} throws the same and the next
- * {@code get()} on that lane tries again; it must not return null.
+ * {@code get()} on that lane tries again; it must not return null. A supplier that parks (I/O, a
+ * sleep, an offload) lets another virtual thread of the same lane call {@code get()} meanwhile and
+ * run the supplier too: only the first instance stored is kept and every caller gets it, but both
+ * suppliers ran, so a supplier with side effects should not park.
  *
  * <h2>Threads and memory</h2>
  * A lane runs one element at a time, so a lane's instance needs no synchronisation as long as it

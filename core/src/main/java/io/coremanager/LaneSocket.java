@@ -23,8 +23,10 @@ import java.nio.channels.ClosedByInterruptException;
  * reads and writes, {@code connect}) must come from a virtual thread of the owning lane
  * ({@link CoreManager#go}, {@link CoreManager#threadFactory}, or a virtual thread started inside
  * one); from anywhere else they throw {@link IllegalStateException} naming the owning CPU. A task
- * on the carrier cannot park, so it cannot use one either. {@link #close()}, the addresses and the
- * options may be used from any thread.
+ * on the carrier cannot park, so it cannot use one either; neither can a <em>pinned</em> virtual
+ * thread (one inside a class initializer or a native frame, which cannot unmount: its park would
+ * park the carrier that must wake it, and the lane would stop). {@link #close()}, the addresses
+ * and the options may be used from any thread.
  *
  * <p><b>Closing.</b> {@link #close()} from any thread wakes the virtual threads parked in this
  * socket and fails them with {@link AsynchronousCloseException}. Interrupting a parked thread

@@ -150,25 +150,18 @@ final class Carrier implements Runnable {
         LaneTimers timers = lane.timers;
         while (true) {
             int ran = runBatch();
-            if (ran > 0) {
+            boolean timersRan = timers.hasPending() && runDueTimers(); // one clock read, only with timers waiting
+            if (ran > 0 || timersRan) {
                 pollIoBetweenBatches(); // lane-local I/O, busy: by the clock, at a batch boundary
-            }
-            if (timers.hasPending() && runDueTimers()) {
-                continue; // one clock read per batch, and only with timers waiting
-            }
-            if (ran > 0) {
+                if (timersRan) {
+                    noticeState(); // a lane kept busy by its own timers must still see a shutdown
+                }
                 continue;
             }
             if (lane.io.active() && pollIoNow()) {
                 continue; // the queue ran empty: poll the sockets before spinning
             }
-            c.seenState = lane.group().state();
-            if (c.seenState != Lanes.RUNNING) {
-                timers.groupShutDown(c.seenState);
-            }
-            if (timers.hasPending() && lane.failure() != null) {
-                timers.failAll(lane.failure()); // a failed lane runs no timer: it need not wait for their deadlines
-            }
+            noticeState();
             if (mayLeave() && lane.queue.closeIfEmpty()) {
                 timers.clear();
                 c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
@@ -181,6 +174,22 @@ final class Carrier implements Runnable {
             c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
             idle();
             busySince = System.nanoTime();
+        }
+    }
+
+    /**
+     * Reads the group's state, and applies it to the timers: after a shutdown the periodic ones are
+     * dropped, after a shutdownNow all; a failed lane fails them at once rather than at their deadlines.
+     */
+    private void noticeState() {
+        CarrierCounters c = lane.counters;
+        LaneTimers timers = lane.timers;
+        c.seenState = lane.group().state();
+        if (c.seenState != Lanes.RUNNING) {
+            timers.groupShutDown(c.seenState);
+        }
+        if (timers.hasPending() && lane.failure() != null) {
+            timers.failAll(lane.failure());
         }
     }
 

@@ -127,6 +127,9 @@ final class Lane implements Executor {
         if (failed != null) {
             throw new RejectedExecutionException(failed.getMessage(), failed.getCause());
         }
+        if (capacity > 0 && timer.owner.handsBack()) {
+            checkCapacity(); // a view's timer is user work; a lane-local sleep is a wake-up, never refused
+        }
         if (!queue.offer(timer)) {
             return false;
         }

@@ -1,18 +1,11 @@
 package io.coremanager.engine;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.RunnableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code CoreManager.executor(cpu)}: an {@code ExecutorService} over one lane with a lifecycle of
@@ -51,49 +44,6 @@ final class LaneExecutorService extends LaneView {
                 handedBack);
         lane.interruptRunningTask(this);
         return handedBack;
-    }
-
-    @Override
-    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
-        refuseOwnCarrier();
-        return super.invokeAny(tasks);
-    }
-
-    @Override
-    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        refuseOwnCarrier();
-        return super.invokeAny(tasks, timeout, unit);
-    }
-
-    @Override
-    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
-        refuseOwnCarrier();
-        return super.invokeAll(tasks);
-    }
-
-    @Override
-    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
-            throws InterruptedException {
-        refuseOwnCarrier();
-        return super.invokeAll(tasks, timeout, unit);
-    }
-
-    /** The invoke methods wait for tasks of this lane: on its own carrier they would wait for ever. */
-    private void refuseOwnCarrier() {
-        if (lane.isCarrier(Thread.currentThread())) {
-            throw lane.waitsForItself();
-        }
-    }
-
-    @Override
-    protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
-        return new LaneFutureTask<>(callable, lane);
-    }
-
-    @Override
-    protected <T> RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
-        return new LaneFutureTask<>(Executors.callable(runnable, value), lane);
     }
 
     @Override
@@ -154,34 +104,6 @@ final class LaneExecutorService extends LaneView {
         @Override
         public String toString() {
             return command.toString();
-        }
-    }
-
-    /** {@code submit}'s future: a {@code FutureTask} whose waits refuse the lane's own carrier. */
-    private static final class LaneFutureTask<T> extends FutureTask<T> {
-        private final Lane lane;
-
-        LaneFutureTask(Callable<T> callable, Lane lane) {
-            super(callable);
-            this.lane = lane;
-        }
-
-        @Override
-        public T get() throws InterruptedException, ExecutionException {
-            refuseOwnCarrier();
-            return super.get();
-        }
-
-        @Override
-        public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-            refuseOwnCarrier();
-            return super.get(timeout, unit);
-        }
-
-        private void refuseOwnCarrier() {
-            if (!isDone() && lane.isCarrier(Thread.currentThread())) {
-                throw lane.waitsForItself();
-            }
         }
     }
 }

@@ -203,8 +203,12 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
      * @return true if re-armed
      */
     boolean rearm(long now) {
-        if (period == 0 || !lastRunOk || (int) STATE.getVolatile(this) != DONE || isCancelled()
-                || owner.isShutdown()) {
+        int state = (int) STATE.getVolatile(this);
+        // INTERRUPTED: the stall watchdog interrupted a slow run that then returned normally; that is no
+        // reason to stop a periodic timer (the contract stops it on an exception, a cancel, a shutdown).
+        // A shutdownNow also interrupts, but it stops the owner first, which is read here.
+        boolean ranToEnd = state == DONE || state == INTERRUPTED && !owner.isStopping();
+        if (period == 0 || !lastRunOk || !ranToEnd || isCancelled() || owner.isShutdown()) {
             return false;
         }
         time = period > 0 ? time + period : System.nanoTime() - period;

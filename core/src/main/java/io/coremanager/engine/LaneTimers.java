@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -148,8 +149,21 @@ final class LaneTimers {
             return;
         }
         long deadline = deadline(nanos);
+        if (lane.group().state() != Lanes.RUNNING || lane.failure() != null) {
+            // A lane shutting down (or failed) does not keep timers for sleepers: a sleeper that is not
+            // tracked (started inside a core-affine thread) would otherwise hold it open for ever by
+            // sleeping in a loop. The JDK's timer wakes it instead.
+            Thread.sleep(Duration.ofNanos(nanos));
+            return;
+        }
         LaneTimer<Void> timer = new LaneTimer<>(() -> null, deadline, 0, sleeps, this, Thread.currentThread());
-        if (!schedule(timer)) {
+        boolean scheduled;
+        try {
+            scheduled = schedule(timer);
+        } catch (RejectedExecutionException failed) {
+            scheduled = false; // the lane failed meanwhile
+        }
+        if (!scheduled) {
             Thread.sleep(Duration.ofNanos(nanos)); // the lane has closed: the JDK's timer
             return;
         }
@@ -160,7 +174,8 @@ final class LaneTimers {
                 throw new InterruptedException("sleep interrupted");
             }
         }
-        if (timer.isCancelled()) { // handed back by shutdownNow, or the lane failed: sleep out the rest
+        if (timer.isCancelled() || timer.state() == Future.State.FAILED) {
+            // Handed back by shutdownNow, dropped at shutdown, or failed with the lane: sleep out the rest.
             long left = deadline - System.nanoTime();
             if (left > 0) {
                 Thread.sleep(Duration.ofNanos(left));

@@ -1,10 +1,17 @@
 package io.coremanager.engine;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.RunnableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +35,9 @@ import java.util.function.BooleanSupplier;
  *       it, so a waiter registers with the group for the time it waits, and the group calls
  *       {@link #groupShutDown()} after its state write; the waiter registers before it reads the
  *       state. Either side sees the other.</li>
+ *   <li>Work that waits for this lane's work ({@code invokeAll}, {@code invokeAny}, the futures of
+ *       {@code submit}: {@link LaneFutureTask}) refuses to wait on the lane's own carrier, where it
+ *       could only wait for ever.</li>
  * </ul>
  */
 abstract class LaneView extends AbstractExecutorService implements TaskOwner {
@@ -153,5 +163,76 @@ abstract class LaneView extends AbstractExecutorService implements TaskOwner {
             return;
         }
         super.close();
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+        refuseOwnCarrier();
+        return super.invokeAny(tasks);
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        refuseOwnCarrier();
+        return super.invokeAny(tasks, timeout, unit);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+        refuseOwnCarrier();
+        return super.invokeAll(tasks);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        refuseOwnCarrier();
+        return super.invokeAll(tasks, timeout, unit);
+    }
+
+    /** The invoke methods wait for tasks of this lane: on its own carrier they would wait for ever. */
+    private void refuseOwnCarrier() {
+        if (lane.isCarrier(Thread.currentThread())) {
+            throw lane.waitsForItself();
+        }
+    }
+
+    @Override
+    protected <T> RunnableFuture<T> newTaskFor(Callable<T> callable) {
+        return new LaneFutureTask<>(callable, lane);
+    }
+
+    @Override
+    protected <T> RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
+        return new LaneFutureTask<>(Executors.callable(runnable, value), lane);
+    }
+
+    /** {@code submit}'s future: a {@code FutureTask} whose waits refuse the lane's own carrier. */
+    private static final class LaneFutureTask<T> extends FutureTask<T> {
+        private final Lane lane;
+
+        LaneFutureTask(Callable<T> callable, Lane lane) {
+            super(callable);
+            this.lane = lane;
+        }
+
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            refuseOwnCarrier();
+            return super.get();
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            refuseOwnCarrier();
+            return super.get(timeout, unit);
+        }
+
+        private void refuseOwnCarrier() {
+            if (!isDone() && lane.isCarrier(Thread.currentThread())) {
+                throw lane.waitsForItself();
+            }
+        }
     }
 }
