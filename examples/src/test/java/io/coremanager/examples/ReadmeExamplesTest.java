@@ -60,7 +60,7 @@ class ReadmeExamplesTest {
             "java.util.*", "java.util.concurrent.*", "java.util.function.*", "java.time.*", "java.net.*",
             "java.nio.*", "java.nio.file.*",
             "io.coremanager.*", "io.coremanager.affinity.*", "io.coremanager.topology.*",
-            "io.coremanager.reservation.*", "io.coremanager.micrometer.*",
+            "io.coremanager.reservation.*", "io.coremanager.isolation.*", "io.coremanager.micrometer.*",
             "io.micrometer.core.instrument.*",
             "io.netty.channel.*", "io.netty.channel.nio.*",
             "com.lmax.disruptor.*", "com.lmax.disruptor.dsl.*");
