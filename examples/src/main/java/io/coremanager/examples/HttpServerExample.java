@@ -311,12 +311,15 @@ public final class HttpServerExample implements AutoCloseable {
             Socket socket;
             try {
                 socket = jdkServer.accept();
-                socket.setTcpNoDelay(true);
             } catch (IOException e) {
-                return; // closed
+                if (jdkServer.isClosed()) {
+                    return;
+                }
+                continue; // one failed accept (a peer that reset first, say): keep serving the others
             }
             Thread.ofVirtual().start(() -> {
                 try (socket) {
+                    socket.setTcpNoDelay(true);
                     serveConnection(new Connection(socket, socket::shutdownOutput), socket.getInputStream(),
                             socket.getOutputStream());
                 } catch (IOException e) {
