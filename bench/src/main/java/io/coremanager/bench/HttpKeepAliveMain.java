@@ -29,8 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code taskset} of the arrangement (see {@code bench/run-http.sh}):
  * <pre>
  *   java -cp benchmarks.jar io.coremanager.bench.HttpKeepAliveMain server MODE PORT
- *   java -cp benchmarks.jar io.coremanager.bench.HttpKeepAliveMain load PORT CONNECTIONS WARMUP_S SECONDS LABEL
+ *   java -cp benchmarks.jar io.coremanager.bench.HttpKeepAliveMain load PORT CONNECTIONS WARMUP_S SECONDS LABEL [PATH]
  * </pre>
+ * The load asks for {@code GET PATH} ({@code /} by default; this server answers any path the same),
+ * so it can drive other servers too ({@code examples/run-http-load.sh} drives the HTTP server example).
  * Modes: {@code lane} (lane-local I/O: {@code CoreManager.serve}, connections round-robin over the
  * lanes, the handler on the socket's stream views); {@code affine} (core-affine virtual threads on
  * the JDK's {@code java.net.Socket}s, accept in a core-affine thread, connections round-robin);
@@ -40,8 +42,11 @@ public final class HttpKeepAliveMain {
 
     private static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\n"
             + "Hello, World!").getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: coremanager-bench\r\n\r\n"
-            .getBytes(StandardCharsets.US_ASCII);
+
+    private static byte[] request(String path) {
+        return ("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: coremanager-bench\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
 
     private HttpKeepAliveMain() {
     }
@@ -57,9 +62,9 @@ public final class HttpKeepAliveMain {
             server(args[1], Integer.parseInt(args[2]));
         } else if (args.length >= 6 && args[0].equals("load")) {
             load(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
-                    Integer.parseInt(args[4]), args[5]);
+                    Integer.parseInt(args[4]), args[5], args.length > 6 ? args[6] : "/");
         } else {
-            System.err.println("usage: server lane|affine|vt|platform PORT | load PORT CONNECTIONS WARMUP_S SECONDS LABEL");
+            System.err.println("usage: server lane|affine|vt|platform PORT | load PORT CONNECTIONS WARMUP_S SECONDS LABEL [PATH]");
             System.exit(2);
         }
     }
@@ -168,7 +173,9 @@ public final class HttpKeepAliveMain {
 
     // ---------------------------------------------------------------- load
 
-    private static void load(int port, int connections, int warmupSeconds, int seconds, String label) throws Exception {
+    private static void load(int port, int connections, int warmupSeconds, int seconds, String label, String path)
+            throws Exception {
+        byte[] request = request(path);
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         long start = System.nanoTime();
         long measureFrom = start + warmupSeconds * 1_000_000_000L;
@@ -192,7 +199,7 @@ public final class HttpKeepAliveMain {
                         if (t0 - end >= 0) {
                             break;
                         }
-                        out.write(REQUEST);
+                        out.write(request);
                         readResponse(in);
                         long t1 = System.nanoTime();
                         allRequests.increment();
