@@ -41,10 +41,48 @@
  * carrier itself and no wake-up is paid. Closing a channel writes its closed flag, then unparks
  * its waiters (which publish themselves, then read the flag).
  *
+ * <p><b>Mesh.</b> A user task handed over by lane code (a carrier, or a virtual thread whose
+ * scheduler is the lane) to another lane of the same group goes through the {@code MeshPair} of
+ * that (source, destination) pair: one producer (the source's carrier thread), one consumer (the
+ * destination's), unbounded linked chunks, no atomic read-modify-write. The source appends with
+ * plain stores and publishes the pair's tail with one volatile store (a release, and the
+ * store-load fence the park protocol needs), then wakes the destination if it is parked: when
+ * the element that appended returns (so a single hand-off from a task reaches its lane as soon as
+ * that task returns, and a virtual thread's when it parks or yields), when
+ * 32 wait unpublished (the pair's batch), when lane code is about
+ * to wait for one of the engine's futures (or in {@code invokeAny}, which publishes at once), and,
+ * whatever happened, at the end of the carrier's section. A section is the carrier running
+ * elements or timers: the only time its code can append; the carrier writes an odd value to a
+ * volatile counter when it opens one (at the first element of a batch) and an even one when it
+ * closes it (after publishing everything). The destination drains its inbound pairs with its
+ * queue, in turns (the pairs in source order, then the queue, at most 16 elements from one per
+ * turn), within the same batch of 64. Outside producers, a bounded lane (a queue capacity: the
+ * mesh is off, so the capacity counts everything), the lane's own code, timers and virtual-thread
+ * wake-ups keep the queue. <i>Order</i>: FIFO per pair; none between sources (as between two
+ * producers of the queue); none between a source's mesh hand-offs and what it sends through the
+ * destination's queue: its wake-ups of the destination's virtual threads, which go at once and may
+ * overtake hand-offs its current element made, and its hand-offs after the destination closed its
+ * mesh (below) or from carrier code outside a section (callbacks of timers dropped at shutdown).
+ * While the group runs, every hand-off from lane code of A to another unbounded, healthy lane B
+ * goes through the pair, so A's code sees FIFO to B as it did with the queue. <i>Closing</i>: a
+ * carrier that may leave first closes its inbound mesh ({@code meshOpen = false}, a volatile
+ * write), then reads each other lane's section counter; a source writes its counter before any
+ * send reads {@code meshOpen}. So a source seen between sections, or seen again after the section
+ * it was in, takes the queue from then on (closable: a late offer is refused cleanly, before it is
+ * accepted), and what it appended before was published when that section ended; the section's end
+ * wakes the closing lanes, which re-check. The carrier leaves only then, once its pairs are empty
+ * and its queue closes empty; its own outbound buffers are empty outside its sections. A lane that
+ * failed closed fails what reaches it through the mesh as what it finds in its queue, and
+ * {@code shutdownNow}'s hand-back walks the published part of each inbound pair, claiming through
+ * the task's state; what a source has not published yet reaches the carrier, which claims first and
+ * runs it interrupted. Hand-offs are counted as submitted when appended (the pair's tail), before
+ * their publication. An append is failure-atomic: the chunk is allocated before the slot is
+ * written, and nothing after the write can throw.
+ *
  * <p><b>Termination.</b> The group's state only rises, RUNNING → SHUTDOWN → STOP, by CAS, and each
  * change wakes every carrier. A carrier leaves when the state is not RUNNING (or its lane failed),
- * no tracked virtual thread of the lane is alive, and its queue closes, which succeeds only when it
- * is empty. A thread counts itself live before the group's state is read ({@code LaneThreads}), so
+ * no tracked virtual thread of the lane is alive, its inbound mesh is closed and quiet (see Mesh),
+ * and its queue closes, which succeeds only when it is empty. A thread counts itself live before the group's state is read ({@code LaneThreads}), so
  * the carrier never leaves while one is starting. A producer that passed the state check and finds
  * the queue closed is rejected cleanly: its offer published nothing. The group terminates when its
  * last carrier leaves. {@code close()} from the group's own work (a carrier, or any virtual thread
