@@ -63,6 +63,8 @@ final class Carrier implements Runnable {
     private int source;
     /** Elements taken from {@link #source} in its current turn (carrier only). */
     private int taken;
+    /** The most {@link #source} may give in its current turn (carrier only). */
+    private int turnLimit = SOURCE_CAP;
 
     /** The thread running the loop now; written before it starts, by whoever starts it. */
     private volatile Thread thread;
@@ -308,12 +310,15 @@ final class Carrier implements Runnable {
 
     /**
      * The next element: from the current source while it has some and its turn lasts, else from the
-     * next source (the inbound pairs in source order, then the queue), one full round at most.
+     * next source (the inbound pairs in source order, then the queue), one full round at most. The
+     * queue's turn is at most what it held when the turn began: what arrives meanwhile, such as the
+     * continuation of a virtual thread that yields, waits for the next turn, behind the pairs, as it
+     * would have waited behind the other lanes' tasks in the queue.
      */
     private Object pollNext() {
         int width = lane.meshWidth();
         for (int tried = 0; tried <= width; tried++) {
-            if (taken < SOURCE_CAP) {
+            if (taken < turnLimit) {
                 Object element;
                 if (source == width) {
                     element = lane.queue.poll();
@@ -328,6 +333,7 @@ final class Carrier implements Runnable {
             }
             source = source >= width ? 0 : source + 1;
             taken = 0;
+            turnLimit = source == width ? (int) Math.min(SOURCE_CAP, Math.max(1, lane.queue.size())) : SOURCE_CAP;
         }
         return null;
     }

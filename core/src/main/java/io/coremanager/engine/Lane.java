@@ -38,16 +38,7 @@ final class Lane implements Executor {
      */
     static final boolean MESH = Boolean.parseBoolean(System.getProperty("io.coremanager.engine.mesh", "true"));
 
-    private static final VarHandle SECTION;
     private static final VarHandle MESH_PAIRS = MethodHandles.arrayElementVarHandle(MeshPair[].class);
-
-    static {
-        try {
-            SECTION = MethodHandles.lookup().findVarHandle(Lane.class, "section", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final int cpu;
     private final String name;
@@ -71,26 +62,12 @@ final class Lane implements Executor {
 
     /** This lane's position in its group's list of lanes: the index of its pairs. */
     private int index;
-    /** The pairs this lane's code sends through, by destination index; made on first use; carrier only. */
-    private MeshPair[] outbound = new MeshPair[0];
+    /** The carrier's side of the mesh (the pairs it sends through, its sections), on lines of its own. */
+    private final MeshOutbox out = new MeshOutbox();
     /** The pairs other lanes send to this one through, by source index; set (release) by each source once. */
     private MeshPair[] inbound = new MeshPair[0];
-    /** Pairs with unpublished elements (each listed once: {@code MeshPair.listed}); carrier only. */
-    private MeshPair[] dirty = new MeshPair[0];
-    private int dirtyCount;
-    /** While positive, mesh hand-offs are published at once (see eagerMeshOfCaller); lane code only. */
-    private int eager;
-    /**
-     * Odd while the carrier is in a section (running elements or timers: the only time its code
-     * appends to the mesh), even between; volatile writes by the carrier. A lane that closes its
-     * inbound mesh waits until each source was seen between sections or has left the section it
-     * was in: see {@link #meshQuiet()}.
-     */
-    private volatile long section;
     /** Whether other lanes may still hand tasks to this one through the mesh; cleared once, by the carrier. */
     private volatile boolean meshOpen = true;
-    /** Per source index, the odd section value seen when the mesh closed, or -1; carrier only. */
-    private long[] sectionSeen = new long[0];
 
     /** User tasks accepted: counted before publication, so no snapshot shows more finished than accepted. */
     private final LongAdder submitted = new LongAdder();
@@ -134,11 +111,11 @@ final class Lane implements Executor {
     /** Sizes the mesh arrays once the group knows its lanes: called by the group before any carrier starts. */
     void meshInit(int index, int lanes) {
         this.index = index;
-        this.outbound = new MeshPair[lanes];
+        out.pairs = new MeshPair[lanes];
         this.inbound = new MeshPair[lanes];
-        this.dirty = new MeshPair[lanes];
-        this.sectionSeen = new long[lanes];
-        java.util.Arrays.fill(sectionSeen, -1);
+        out.dirty = new MeshPair[lanes];
+        out.sectionSeen = new long[lanes];
+        java.util.Arrays.fill(out.sectionSeen, -1);
     }
 
     // ---------------------------------------------------------------- producers
@@ -263,10 +240,10 @@ final class Lane implements Executor {
         if (source == null || source == this || source.group != group || !source.inSection()) {
             return null;
         }
-        MeshPair pair = source.outbound[index];
+        MeshPair pair = source.out.pairs[index];
         if (pair == null) {
             pair = new MeshPair(source, this); // may throw: nothing done yet
-            source.outbound[index] = pair;
+            source.out.pairs[index] = pair;
             MESH_PAIRS.setRelease(inbound, source.index, pair); // before its first publication
         }
         return pair;
@@ -274,7 +251,7 @@ final class Lane implements Executor {
 
     /** Whether this lane's carrier is in a section now (read by its own code). */
     boolean inSection() {
-        return (section & 1) != 0;
+        return (out.section & 1) != 0;
     }
 
     /**
@@ -284,12 +261,13 @@ final class Lane implements Executor {
      */
     private void send(MeshPair pair, LaneTask task) {
         pair.append(task); // may throw: nothing appended
+        MeshOutbox o = out;
         try {
             if (!pair.listed) {
                 pair.listed = true;
-                dirty[dirtyCount++] = pair;
+                o.dirty[o.dirtyCount++] = pair;
             }
-            if (eager != 0 || pair.unpublished() >= MeshPair.PUBLISH_EVERY) {
+            if (o.eager != 0 || pair.unpublished() >= MeshPair.PUBLISH_EVERY) {
                 pair.publish();
             }
         } catch (Throwable t) {
@@ -300,15 +278,16 @@ final class Lane implements Executor {
 
     /** Whether this lane's code has appended elements it has not published: the carrier's check after each element. */
     boolean hasUnpublished() {
-        return dirtyCount != 0;
+        return out.dirtyCount != 0;
     }
 
     /** Publishes every pair this lane's code appended to. Carrier thread only. */
     void flushMesh() {
-        while (dirtyCount > 0) {
-            MeshPair pair = dirty[dirtyCount - 1];
+        MeshOutbox o = out;
+        while (o.dirtyCount > 0) {
+            MeshPair pair = o.dirty[o.dirtyCount - 1];
             pair.publish(); // if it throws, the pair stays listed for the next flush
-            dirty[--dirtyCount] = null;
+            o.dirty[--o.dirtyCount] = null;
             pair.listed = false;
         }
     }
@@ -339,19 +318,19 @@ final class Lane implements Executor {
         if (lane == null) {
             return null;
         }
-        lane.eager++;
+        lane.out.eager++;
         return lane;
     }
 
     static void endEagerMesh(Lane lane) {
         if (lane != null) {
-            lane.eager--;
+            lane.out.eager--;
         }
     }
 
     /** The carrier enters a section: its code may append to the mesh from now on. */
     void enterSection() {
-        SECTION.setVolatile(this, section + 1); // before any read of a destination's meshOpen: see meshQuiet
+        out.section = out.section + 1; // a volatile write (one writer), before any read of a destination's meshOpen: see meshQuiet
     }
 
     /**
@@ -368,7 +347,7 @@ final class Lane implements Executor {
                 // Retry: publish() has no failure of its own (see MeshPair); this is a stray error.
             }
         }
-        SECTION.setVolatile(this, section + 1);
+        out.section = out.section + 1;
         if (group.meshClosing()) {
             group.wakeLanesClosingMesh();
         }
@@ -422,13 +401,13 @@ final class Lane implements Executor {
             if (i == index) {
                 continue;
             }
-            long s = all.get(i).section;
+            long s = all.get(i).out.section;
             if ((s & 1) != 0) {
-                if (sectionSeen[i] == -1) {
-                    sectionSeen[i] = s; // in a section that may have read meshOpen before it closed
+                if (out.sectionSeen[i] == -1) {
+                    out.sectionSeen[i] = s; // in a section that may have read meshOpen before it closed
                     return false;
                 }
-                if (sectionSeen[i] == s) {
+                if (out.sectionSeen[i] == s) {
                     return false; // still that section
                 }
             }

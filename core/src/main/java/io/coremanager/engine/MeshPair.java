@@ -10,12 +10,16 @@ import java.util.function.Consumer;
  * to the destination. One producer (the source's carrier thread), one consumer (the destination's
  * carrier thread), unbounded, no atomic read-modify-write anywhere.
  *
- * <p>The producer appends with plain stores and publishes its tail now and then with one volatile
- * store (release, then the store-load fence the destination's park protocol pairs with: see
- * {@code CarrierParking}); when it publishes is the source lane's business ({@link Lane}): at the
- * end of the element that appended, when {@value #PUBLISH_EVERY} wait unpublished, before lane code
- * waits for a future, and at the end of the carrier's section. The consumer reads up to the
- * published index with plain loads.
+ * <p>The producer writes each element with a plain store after a release fence (free on x86: it
+ * only keeps the compiler from moving the task's construction after it), so a consumer that is
+ * running sees it at once, as JCTools' SPSC queues do: the consumer polls the slot at its head, not
+ * an index, which would cost a second cache line per hand-off. What is batched is the publication:
+ * one volatile store of the tail (the store-load fence the destination's park protocol pairs
+ * with, see {@code CarrierParking}) and the destination's wake-up if it is parked, which together
+ * make a parked destination see the elements, and which the closing protocol counts on. When it
+ * publishes is the source lane's business ({@link Lane}): at the end of the element that
+ * appended, when {@value #PUBLISH_EVERY} wait unpublished, before lane code waits for a future,
+ * and at the end of the carrier's section.
  *
  * <p>Elements live in linked chunks of {@value #CHUNK_SIZE} slots, allocated by the producer
  * before it writes anything (failure atomicity: an append that throws has written nothing), and
@@ -37,6 +41,8 @@ final class MeshPair extends MeshPairConsumerPadded {
     private static final VarHandle HEAD;
     private static final VarHandle TAIL;
     private static final VarHandle CONSUMER_CHUNK;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle NEXT;
 
     static {
         try {
@@ -45,12 +51,13 @@ final class MeshPair extends MeshPairConsumerPadded {
             HEAD = lookup.findVarHandle(MeshPairConsumer.class, "head", long.class);
             TAIL = lookup.findVarHandle(MeshPairProducer.class, "tail", long.class);
             CONSUMER_CHUNK = lookup.findVarHandle(MeshPairConsumer.class, "consumerChunk", Chunk.class);
+            NEXT = lookup.findVarHandle(Chunk.class, "next", Chunk.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** A run of slots; {@code next} is written by the producer before the publication covering it. */
+    /** A run of slots; {@code next} is written by the producer before the first element of the next chunk. */
     static final class Chunk {
         final long base;
         final Object[] slots = new Object[CHUNK_SIZE];
@@ -71,9 +78,21 @@ final class MeshPair extends MeshPairConsumerPadded {
 
     // ---------------------------------------------------------------- producer (the source's carrier thread)
 
+    /** Fills a slot whose store failed; the consumer drops it. */
+    static final Object SKIPPED = new Object() {
+        @Override
+        public String toString() {
+            return "SKIPPED";
+        }
+    };
+
     /**
-     * Appends {@code task}, unpublished. Failure-atomic: everything that can fail (the chunk's
-     * allocation, the test seam) comes before the first write; after it, only plain stores.
+     * Appends {@code task}, unpublished. Failure-atomic, as the lane's queue: everything that can
+     * fail (the chunk's allocation) comes before the first write; the tail (the count of appended
+     * tasks, read as "submitted") is written before the slot's release store, so a consumer that
+     * ran the task sees it counted; if anything throws between the two (a test seam, or a stack
+     * overflow in an interpreted VarHandle call), the handler fills the slot with {@link #SKIPPED}
+     * by a plain store (no call, no allocation) and uncounts it, so no hole is left.
      */
     void append(Object task) {
         long index = tail;
@@ -81,22 +100,26 @@ final class MeshPair extends MeshPairConsumerPadded {
         Chunk fresh = null;
         if (chunk == null || index - chunk.base == CHUNK_SIZE) {
             fresh = new Chunk(index); // may throw: nothing written yet
-        }
-        if (Faults.ENABLED) {
-            Faults.at(Faults.Point.MESH_APPEND);
-        }
-        if (chunk == null) {
-            CONSUMER_CHUNK.setRelease(this, fresh); // the consumer's first chunk, before the first publication
-        }
-        // From here on, plain stores only: nothing can throw.
-        if (fresh != null) {
-            if (chunk != null) {
-                chunk.next = fresh;
+            VarHandle.releaseFence(); // may throw (a call): still nothing written; then plain stores, no call
+            if (chunk == null) {
+                consumerChunk = fresh; // the consumer's first chunk, before its first element
+            } else {
+                chunk.next = fresh; // linked before the first element in it
             }
             producerChunk = chunk = fresh;
         }
-        chunk.slots[(int) (index - chunk.base)] = task;
+        int offset = (int) (index - chunk.base);
         tail = index + 1;
+        try {
+            if (Faults.ENABLED) {
+                Faults.at(Faults.Point.MESH_APPEND);
+            }
+            SLOT.setRelease(chunk.slots, offset, task);
+        } catch (Throwable t) {
+            chunk.slots[offset] = SKIPPED; // a plain store: cannot fail
+            skipped++;
+            throw t;
+        }
     }
 
     /** Elements appended but not yet published. */
@@ -120,31 +143,48 @@ final class MeshPair extends MeshPairConsumerPadded {
 
     // ---------------------------------------------------------------- consumer (the destination's carrier thread)
 
-    /** The next published element, or null. */
+    /** The next element written (published or not yet), or null. */
     Object poll() {
-        long h = head;
-        if (h == publishedSeen) {
-            publishedSeen = (long) PUBLISHED.getVolatile(this);
-            if (h == publishedSeen) {
-                return null;
-            }
-        }
         Chunk chunk = consumerChunk;
+        if (chunk == null) {
+            return null; // nothing ever appended
+        }
+        long h = head;
         int offset = (int) (h - chunk.base);
         if (offset == CHUNK_SIZE) {
-            chunk = chunk.next; // linked before the publication we read
-            CONSUMER_CHUNK.setRelease(this, chunk);
+            Chunk next = (Chunk) NEXT.getAcquire(chunk);
+            if (next == null) {
+                return null; // the producer has not reached the next chunk
+            }
+            CONSUMER_CHUNK.setRelease(this, next);
+            chunk = next;
             offset = 0;
         }
-        Object element = chunk.slots[offset];
+        Object element = SLOT.getAcquire(chunk.slots, offset);
+        if (element == null) {
+            return null;
+        }
         chunk.slots[offset] = null; // for the garbage collector; the producer never comes back to a slot
         HEAD.setRelease(this, h + 1);
-        return element;
+        return element == SKIPPED ? poll() : element;
     }
 
-    /** Whether a published element waits: a volatile read (the carrier's look after announcing a park). */
+    /**
+     * Whether an element waits: the slot at the head (what a spinning carrier watches), else a
+     * volatile read of the published index (the carrier's look after announcing a park, which the
+     * producer's volatile publication pairs with).
+     */
     boolean hasPublished() {
-        return head != (long) PUBLISHED.getVolatile(this);
+        Chunk chunk = consumerChunk;
+        if (chunk == null) {
+            return false;
+        }
+        long h = head;
+        int offset = (int) (h - chunk.base);
+        if (offset < CHUNK_SIZE && SLOT.getAcquire(chunk.slots, offset) != null) {
+            return true;
+        }
+        return h != (long) PUBLISHED.getVolatile(this);
     }
 
     // ---------------------------------------------------------------- any thread
@@ -154,9 +194,10 @@ final class MeshPair extends MeshPairConsumerPadded {
         return Math.max(0, (long) PUBLISHED.getVolatile(this) - (long) HEAD.getVolatile(this));
     }
 
-    /** Elements ever appended (published or not): counted as submitted before their publication. */
+    /** Elements ever appended (published or not): counted as submitted before they can run. */
     long appended() {
-        return (long) TAIL.getOpaque(this);
+        long failed = skipped; // one too many while a failed append unwinds: statistics only
+        return (long) TAIL.getOpaque(this) - failed;
     }
 
     /**
@@ -178,8 +219,8 @@ final class MeshPair extends MeshPairConsumerPadded {
                     return;
                 }
             }
-            Object element = chunk.slots[(int) (index - chunk.base)];
-            if (element != null) {
+            Object element = SLOT.getAcquire(chunk.slots, (int) (index - chunk.base));
+            if (element != null && element != SKIPPED) {
                 take.accept(element);
             }
         }
@@ -206,6 +247,8 @@ abstract class MeshPairProducer extends MeshPairPad0 {
     MeshPair.Chunk producerChunk;
     /** Whether the pair is on its source's list of pairs to publish (see Lane). */
     boolean listed;
+    /** Appends that failed after the tail was raised (their slot holds SKIPPED); read by statistics. */
+    volatile long skipped;
 }
 
 abstract class MeshPairPad1 extends MeshPairProducer {
@@ -225,8 +268,6 @@ abstract class MeshPairPad2 extends MeshPairShared {
 abstract class MeshPairConsumer extends MeshPairPad2 {
     /** Next index to read; release writes by the consumer, read by anyone. */
     volatile long head;
-    /** The consumer's copy of {@code published}. */
-    long publishedSeen;
     /** The chunk holding {@code head} (or the one before); set once by the producer, then the consumer's. */
     volatile MeshPair.Chunk consumerChunk;
 }
