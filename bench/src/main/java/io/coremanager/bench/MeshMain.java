@@ -15,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
  * destination's multi-producer queue, as before the mesh) and once without (through the mesh), on
  * the same machine, alternating. Prints one line per measurement:
  * <ul>
+ *   <li>{@code outside round trip}: the main thread (not a lane) submits a no-op to the last lane
+ *       and joins it: the queue's path, which the mesh must not slow down.</li>
  *   <li>{@code ping-pong}: a task on the first usable CPU's lane hands a task to the last one's,
  *       which hands one back, and so on: one hand-off in flight, lane code at both ends; the time per
  *       round trip (two hand-offs), median of {@code samples} samples of {@code n} round trips.</li>
@@ -55,6 +57,11 @@ public final class MeshMain {
                 System.out.printf("%-5s lanes producing 1->1 (cpu %d -> cpu %d): median %s, p1 %s%n",
                         mode, a, b, Rate.format(one.median()), Rate.format(one.p1()));
                 return;
+            }
+            if (!Boolean.getBoolean("mesh.skipOutside")) {
+                double[] outside = outsideRoundTrip(cores, b, 9, 50_000);
+                System.out.printf("%-5s outside round trip main thread -> cpu %d: median %.0f ns (samples: %s)%n",
+                        mode, b, median(outside), Arrays.toString(round(outside)));
             }
             if (!Boolean.getBoolean("mesh.skipPingPong")) {
                 double[] pingPong = pingPong(cores, a, b, 9, 100_000);
@@ -113,6 +120,22 @@ public final class MeshMain {
         };
         cores.execute(a, () -> cores.execute(b, toB));
         done.get();
+    }
+
+    /** The calling (outside) thread submits a no-op to b and joins it, n times per sample: the queue's path. */
+    private static double[] outsideRoundTrip(CoreManager cores, int b, int samples, int n) {
+        for (int i = 0; i < n; i++) {
+            cores.submit(b, () -> 0).join(); // warm-up
+        }
+        double[] ns = new double[samples];
+        for (int s = 0; s < samples; s++) {
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                cores.submit(b, () -> 0).join();
+            }
+            ns[s] = (System.nanoTime() - start) / (double) n;
+        }
+        return ns;
     }
 
     /** A core-affine virtual thread on a submits a no-op to b and joins it, n times per sample. */

@@ -27,8 +27,13 @@ final class Carrier implements Runnable {
     private static final int QUICK_SPINS = 64;
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
-    /** The most elements taken from one source (an inbound mesh pair, or the queue) before the next gets its turn. */
-    private static final int SOURCE_CAP = 16;
+    /**
+     * The most elements taken from one source (an inbound mesh pair, or the queue) before the next
+     * gets its turn: a batch, so a source waits at most a batch per other source. Smaller caps
+     * starved consumption in "lanes producing": a lane whose virtual thread sends 64 per step but
+     * takes only 16 of each source's per round fills its peers' windows and spins on yields.
+     */
+    private static final int SOURCE_CAP = BATCH;
     /** The lane whose carrier the current platform thread is (set by each carrier thread as it starts). */
     private static final ThreadLocal<Lane> CURRENT = new ThreadLocal<>();
     /**
@@ -256,7 +261,7 @@ final class Carrier implements Runnable {
 
     /**
      * Runs up to {@value #BATCH} elements from the queue and the inbound mesh pairs, taking turns
-     * (at most {@value #SOURCE_CAP} from one source per turn); how many it took. The first element
+     * (at most {@link #SOURCE_CAP} from one source per turn); how many it took. The first element
      * opens a section (see Lane.meshQuiet), which ends with the batch; each element's mesh
      * hand-offs are published when it returns, so none waits for a batch to fill.
      */

@@ -58,7 +58,7 @@
  * can append; the carrier writes an odd value to a volatile counter when it opens one (at the
  * first element of a batch) and an even one when it closes it (after publishing everything).
  * The destination drains its inbound pairs with its queue in turns (the pairs in source order,
- * then the queue; at most 16 elements from one source per turn, and from the queue at most what it
+ * then the queue; at most a batch from one source per turn, and from the queue at most what it
  * held when its turn began, so a virtual thread that yields waits behind the pairs as it waited
  * behind other lanes' tasks in the queue), within the same batch of 64. Outside producers, a
  * bounded lane (with a queue capacity the mesh is off, so the capacity counts everything), the
