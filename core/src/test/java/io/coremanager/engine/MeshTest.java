@@ -280,6 +280,56 @@ class MeshTest {
     }
 
     @Test
+    void aLaneThatFailsClosedFailsWhatReachesItThroughTheMesh() throws Exception {
+        start(20_000);
+        CountDownLatch bBusy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> holder = group.submit(B, () -> {
+            bBusy.countDown();
+            release.await();
+            return null;
+        });
+        assertThat(bBusy.await(30, TimeUnit.SECONDS)).isTrue();
+        int k = 40;
+        List<CompletableFuture<String>> sent = new CopyOnWriteArrayList<>();
+        group.execute(A, () -> {
+            for (int i = 0; i < k; i++) {
+                sent.add(group.submit(B, () -> "ran"));
+            }
+        });
+        EngineTesting.await("the hand-offs wait in the pair", () -> pair(A, B) != null && pair(A, B).size() == k);
+        String bCarrier = "mesh-test-" + B;
+        Faults.install(p -> { // B's loop fails, and no replacement can start: B fails closed
+            if (p == Faults.Point.CARRIER_LOOP && Thread.currentThread().getName().equals(bCarrier)) {
+                Faults.install(q -> {
+                    if (q == Faults.Point.CARRIER_START) {
+                        throw new OutOfMemoryError("unable to create native thread: injected");
+                    }
+                });
+                throw new OutOfMemoryError("injected in the loop");
+            }
+        });
+        release.countDown();
+        holder.get(30, TimeUnit.SECONDS);
+        assertThat(sent).hasSize(k);
+        for (CompletableFuture<String> f : sent) {
+            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(RejectedExecutionException.class)
+                    .hasMessageContaining("no new carrier could be started");
+        }
+        // Lane code's next hand-off to the failed lane is refused, before anything is appended.
+        CompletableFuture<String> again = group.submit(A, () -> {
+            try {
+                group.submit(B, () -> "ran");
+                return "accepted";
+            } catch (RejectedExecutionException e) {
+                return "refused";
+            }
+        });
+        assertThat(again.get(30, TimeUnit.SECONDS)).isEqualTo("refused");
+        assertThat(pair(A, B).appended()).isEqualTo(k);
+    }
+
+    @Test
     void anAppendThatFailsLeavesNoHole() throws Exception {
         start(0);
         List<Long> seen = new CopyOnWriteArrayList<>();
