@@ -257,7 +257,8 @@ final class Lane implements Executor {
     /**
      * Appends {@code task} to {@code pair} (this lane is its source; the caller runs on this lane's
      * carrier): failure-atomic, and nothing throws once appended. Publishes when the pair's batch
-     * is full; otherwise the end of the element (or a wait for a future, or the section's end) does.
+     * is full or the destination is parked; otherwise the end of the element (or a wait for a
+     * future, or the section's end) does: a running destination sees the element at once anyway.
      */
     private void send(MeshPair pair, LaneTask task) {
         pair.append(task); // may throw: nothing appended
@@ -267,7 +268,9 @@ final class Lane implements Executor {
                 pair.listed = true;
                 o.dirty[o.dirtyCount++] = pair;
             }
-            if (o.eager != 0 || pair.unpublished() >= MeshPair.PUBLISH_EVERY) {
+            if (o.eager != 0 || pair.unpublished() >= MeshPair.PUBLISH_EVERY || pair.destination.parking.isParked()) {
+                // A parked destination cannot see the element until published: wake it now, not at the
+                // element's end (the sender may go on to block its carrier some other way).
                 pair.publish();
             }
         } catch (Throwable t) {

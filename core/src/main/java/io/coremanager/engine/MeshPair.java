@@ -184,7 +184,7 @@ final class MeshPair extends MeshPairConsumerPadded {
         if (offset < CHUNK_SIZE && SLOT.getAcquire(chunk.slots, offset) != null) {
             return true;
         }
-        return h != (long) PUBLISHED.getVolatile(this);
+        return (long) PUBLISHED.getVolatile(this) - h > 0; // the head may be past it: elements are seen before their publication
     }
 
     // ---------------------------------------------------------------- any thread

@@ -49,9 +49,10 @@
  * it polls the slot at its head, as JCTools' SPSC queues do (polling an index would cost a second
  * cache line per hand-off). What is batched is the publication: one volatile store of the pair's
  * tail (the store-load fence the park protocol needs) and the destination's wake-up if it is
- * parked, which a parked destination and the closing protocol count on. It happens when the
- * element that appended returns (so a single hand-off from a task reaches a parked lane as soon
- * as that task returns, and a virtual thread's when it parks or yields), when 32 wait
+ * parked, which a parked destination and the closing protocol count on. It happens at the
+ * hand-off itself when the destination is parked (a volatile read says so), when the element that
+ * appended returns (so a single hand-off from a task reaches its lane at the latest when that task
+ * returns, and a virtual thread's when it parks or yields), when 32 wait
  * unpublished (the pair's batch), when lane code is about to wait for one of the engine's futures
  * (or in {@code invokeAny}, which publishes at once), and, whatever happened, at the end of the
  * carrier's section. A section is the carrier running elements or timers: the only time its code

@@ -219,19 +219,30 @@ class MeshTest {
     }
 
     @Test
-    void theDestinationDoesNotLeaveWhileASourceHoldsUnpublishedHandOffs() throws Exception {
+    void theDestinationDoesNotLeaveWhileASourceIsInTheSectionThatHandedOff() throws Exception {
         start(0);
+        CountDownLatch bBusy = new CountDownLatch(1);
+        CountDownLatch releaseB = new CountDownLatch(1);
+        group.execute(B, () -> { // B runs (not parked) while A hands off: nothing is published early
+            bBusy.countDown();
+            try {
+                releaseB.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(bBusy.await(30, TimeUnit.SECONDS)).isTrue();
         int k = 10; // fewer than a pair's batch: published only when A's task returns
         AtomicInteger ran = new AtomicInteger();
         CountDownLatch sent = new CountDownLatch(1);
-        CountDownLatch shutDown = new CountDownLatch(1);
+        CountDownLatch releaseA = new CountDownLatch(1);
         group.execute(A, () -> {
             for (int i = 0; i < k; i++) {
                 group.execute(B, ran::incrementAndGet);
             }
             sent.countDown();
             try {
-                shutDown.await(); // blocks A's carrier with its hand-offs unpublished (no flush point here)
+                releaseA.await(); // holds A's carrier in its section, hand-offs unpublished (no flush point here)
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -240,13 +251,16 @@ class MeshTest {
         assertThat(pair(A, B).appended()).isEqualTo(k);
         assertThat(pair(A, B).size()).as("not published yet").isZero();
         group.shutdown();
+        releaseB.countDown();
         // B is idle, the group shut down, no thread alive: B would leave now, but A is in a section.
         EngineTesting.await("B closed its mesh", () -> !group.lane(B).meshOpen());
-        assertThat(group.lane(B).isTerminated()).isFalse();
-        shutDown.countDown();
+        EngineTesting.await("B ran what it could see", () -> ran.get() == k);
+        EngineTesting.await("B waits parked (or left)", () -> group.lane(B).parking.isParked() || group.lane(B).isTerminated());
+        assertThat(group.lane(B).isTerminated()).as("B left while A could still publish to it").isFalse();
+        releaseA.countDown();
         assertThat(group.awaitTermination(TimeUnit.SECONDS.toNanos(30))).as("terminated").isTrue();
         assertThat(ran).as("every hand-off accepted before shutdown ran").hasValue(k);
-        assertThat(group.stats(B).completed()).isEqualTo(k);
+        assertThat(group.stats(B).completed()).isEqualTo(k + 1);
     }
 
     @Test
