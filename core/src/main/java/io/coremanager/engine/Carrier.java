@@ -28,6 +28,15 @@ final class Carrier implements Runnable {
     /** Elements run between two publications of the statistics. */
     private static final int BATCH = 64;
     /**
+     * The most elements taken from one source (an inbound mesh pair, or the queue) before the next
+     * gets its turn: a batch, so a source waits at most a batch per other source. Smaller caps
+     * starved consumption in "lanes producing": a lane whose virtual thread sends 64 per step but
+     * takes only 16 of each source's per round fills its peers' windows and spins on yields.
+     */
+    private static final int SOURCE_CAP = BATCH;
+    /** The lane whose carrier the current platform thread is (set by each carrier thread as it starts). */
+    private static final ThreadLocal<Lane> CURRENT = new ThreadLocal<>();
+    /**
      * How long before a timer's deadline an idle carrier stops parking and spins. A timed park
      * overshoots by the kernel's timer slack (50 µs by default for a normal thread) plus the
      * wake-up, about 75 µs in all on the 2-vCPU machine of BENCHMARKS.md, so the carrier parks until
@@ -55,6 +64,12 @@ final class Carrier implements Runnable {
     /** Whether a producer claimed a slot: the Dekker read before parking (CarrierParking). Made once. */
     private final BooleanSupplier claimed;
     private final CountDownLatch started = new CountDownLatch(1);
+    /** The source polled now: an inbound pair's index, or the lane's width for the queue (carrier only). */
+    private int source;
+    /** Elements taken from {@link #source} in its current turn (carrier only). */
+    private int taken;
+    /** The most {@link #source} may give in its current turn (carrier only). */
+    private int turnLimit = SOURCE_CAP;
 
     /** The thread running the loop now; written before it starts, by whoever starts it. */
     private volatile Thread thread;
@@ -101,8 +116,14 @@ final class Carrier implements Runnable {
         pinProblem = problem;
     }
 
+    /** The lane whose carrier the calling platform thread is, or null. */
+    static Lane laneOfCurrentThread() {
+        return CURRENT.get();
+    }
+
     @Override
     public void run() {
+        CURRENT.set(lane);
         try {
             tid = Affinity.isSupported() ? Affinity.currentThreadId() : 0;
             lane.nameKernelThread("");
@@ -162,7 +183,7 @@ final class Carrier implements Runnable {
                 continue; // the queue ran empty: poll the sockets before spinning
             }
             noticeState();
-            if (mayLeave() && lane.queue.closeIfEmpty()) {
+            if (mayLeave() && lane.meshQuiet() && lane.queue.closeIfEmpty()) {
                 timers.clear();
                 c.publish(0, 0, 0, 0, System.nanoTime() - busySince);
                 return;
@@ -209,11 +230,22 @@ final class Carrier implements Runnable {
         long now = System.nanoTime();
         int ran = 0;
         LaneTimer<?> timer;
-        while (ran < BATCH && (timer = timers.pollDue(now)) != null) {
-            ran++;
-            lane.counters.begin(timer);
-            runTask(timer);
-            timers.afterRun(timer, now);
+        try {
+            while (ran < BATCH && (timer = timers.pollDue(now)) != null) {
+                if (ran++ == 0) {
+                    lane.enterSection(); // the timers are lane code: they may hand tasks over through the mesh
+                }
+                lane.counters.begin(timer);
+                runTask(timer);
+                timers.afterRun(timer, now);
+                if (lane.hasUnpublished()) {
+                    lane.flushMesh(); // the end of an element: what it handed over goes now
+                }
+            }
+        } finally {
+            if (ran > 0) {
+                lane.exitSection();
+            }
         }
         return ran > 0;
     }
@@ -237,7 +269,12 @@ final class Carrier implements Runnable {
         return lane.io.pollNow() > 0;
     }
 
-    /** Runs up to {@value #BATCH} queued elements; how many it took from the queue. */
+    /**
+     * Runs up to {@value #BATCH} elements from the queue and the inbound mesh pairs, taking turns
+     * (at most {@link #SOURCE_CAP} from one source per turn); how many it took. The first element
+     * opens a section (see Lane.meshQuiet), which ends with the batch; each element's mesh
+     * hand-offs are published when it returns, so none waits for a batch to fill.
+     */
     private int runBatch() {
         int ran = 0;
         long ok = 0;
@@ -251,10 +288,12 @@ final class Carrier implements Runnable {
                 if (Faults.ENABLED) {
                     Faults.at(Faults.Point.CARRIER_LOOP); // between elements: the loop's own code
                 }
-                if ((element = lane.queue.poll()) == null) {
+                if ((element = pollNext()) == null) {
                     break;
                 }
-                ran++;
+                if (ran++ == 0) {
+                    lane.enterSection();
+                }
                 c.begin(element);
                 if (element instanceof LaneTimer<?> timer) {
                     lane.timers.arrive(timer); // before LaneTask: a timer is one, but runs at its deadline
@@ -271,13 +310,47 @@ final class Carrier implements Runnable {
                     steps++;
                     runContinuation((Runnable) element);
                 }
+                if (lane.hasUnpublished()) {
+                    lane.flushMesh(); // the end of an element: what it handed over goes now
+                }
             }
         } finally {
             if (ran != 0) {
+                lane.exitSection(); // publishes whatever is left, whatever happened
                 c.publish(ok, bad, notRun, steps, 0); // even if the loop is about to fail: nothing uncounted
             }
         }
         return ran;
+    }
+
+    /**
+     * The next element: from the current source while it has some and its turn lasts, else from the
+     * next source (the inbound pairs in source order, then the queue), one full round at most. The
+     * queue's turn is at most what it held when the turn began: what arrives meanwhile, such as the
+     * continuation of a virtual thread that yields, waits for the next turn, behind the pairs, as it
+     * would have waited behind the other lanes' tasks in the queue.
+     */
+    private Object pollNext() {
+        int width = lane.meshWidth();
+        for (int tried = 0; tried <= width; tried++) {
+            if (taken < turnLimit) {
+                Object element;
+                if (source == width) {
+                    element = lane.queue.poll();
+                } else {
+                    MeshPair pair = lane.inbound(source);
+                    element = pair == null ? null : pair.poll();
+                }
+                if (element != null) {
+                    taken++;
+                    return element;
+                }
+            }
+            source = source >= width ? 0 : source + 1;
+            taken = 0;
+            turnLimit = source == width ? (int) Math.min(SOURCE_CAP, Math.max(1, lane.queue.size())) : SOURCE_CAP;
+        }
+        return null;
     }
 
     /**
@@ -324,8 +397,8 @@ final class Carrier implements Runnable {
      */
     private boolean workOrNews() {
         int seen = lane.counters.seenState;
-        return lane.queue.hasPublished() || lane.group().state() != seen
-                || seen != Lanes.RUNNING && lane.threads.live() == 0 && lane.timers.live() == 0;
+        return lane.queue.hasPublished() || lane.inboundPublished() || lane.group().state() != seen
+                || seen != Lanes.RUNNING && lane.threads.live() == 0 && lane.timers.live() == 0 && lane.meshQuiet();
     }
 
     /** A few empty polls without the clock: true if work (or news) arrived. */

@@ -18,6 +18,8 @@ final class Faults {
         CLAIMED,
         /** In a lane's offer, after the element is published and before the carrier is woken. */
         PUBLISHED,
+        /** In a mesh append ({@link MeshPair#append}), after the allocation and before the slot is written. */
+        MESH_APPEND,
         /** In the carrier's loop, between two elements (not inside one: tasks are user code). */
         CARRIER_LOOP,
         /** Before a carrier thread (a replacement or a late carrier) is created. */

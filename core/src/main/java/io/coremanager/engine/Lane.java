@@ -3,6 +3,8 @@ package io.coremanager.engine;
 import io.coremanager.CpuSet;
 import io.coremanager.affinity.Affinity;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,8 +22,23 @@ import java.util.concurrent.atomic.LongAdder;
  * leaves nothing behind; after the publication nothing throws, because a caller that saw an
  * exception would take the element for refused while the carrier runs it (and the JDK retries a
  * continuation whose {@code execute} threw an {@code OutOfMemoryError}: it would run twice).
+ *
+ * <p><b>Mesh.</b> A user task that another lane of the group hands over from its own code (see
+ * {@link #offer}) goes through the {@link MeshPair} of that (source, destination) pair instead of
+ * the queue. The source side of the pairs (the pairs it appended to and has not published yet,
+ * its sections) is written by this lane's carrier thread only; the destination side (the inbound
+ * pairs, {@link #meshOpen}) is read by the carrier and, for hand-back and statistics, by anyone.
+ * The protocols are in the engine overview ("Mesh").
  */
 final class Lane implements Executor {
+
+    /**
+     * Whether lane code hands tasks to other lanes through the mesh: {@code -Dio.coremanager.engine.mesh=false}
+     * sends them through the destination's queue as any producer (for the before/after benchmarks).
+     */
+    static final boolean MESH = Boolean.parseBoolean(System.getProperty("io.coremanager.engine.mesh", "true"));
+
+    private static final VarHandle MESH_PAIRS = MethodHandles.arrayElementVarHandle(MeshPair[].class);
 
     private final int cpu;
     private final String name;
@@ -42,6 +59,15 @@ final class Lane implements Executor {
     final LaneIo io = new LaneIo(this);
     private final LateCarrier late = new LateCarrier(this);
     private final Carrier carrier;
+
+    /** This lane's position in its group's list of lanes: the index of its pairs. */
+    private int index;
+    /** The carrier's side of the mesh (the pairs it sends through, its sections), on lines of its own. */
+    private final MeshOutbox out = new MeshOutbox();
+    /** The pairs other lanes send to this one through, by source index; set (release) by each source once. */
+    private MeshPair[] inbound = new MeshPair[0];
+    /** Whether other lanes may still hand tasks to this one through the mesh; cleared once, by the carrier. */
+    private volatile boolean meshOpen = true;
 
     /** User tasks accepted: counted before publication, so no snapshot shows more finished than accepted. */
     private final LongAdder submitted = new LongAdder();
@@ -82,6 +108,16 @@ final class Lane implements Executor {
         return waitSpinNanos;
     }
 
+    /** Sizes the mesh arrays once the group knows its lanes: called by the group before any carrier starts. */
+    void meshInit(int index, int lanes) {
+        this.index = index;
+        out.pairs = new MeshPair[lanes];
+        this.inbound = new MeshPair[lanes];
+        out.dirty = new MeshPair[lanes];
+        out.sectionSeen = new long[lanes];
+        java.util.Arrays.fill(out.sectionSeen, -1);
+    }
+
     // ---------------------------------------------------------------- producers
 
     /**
@@ -97,7 +133,13 @@ final class Lane implements Executor {
             throw new RejectedExecutionException(failed.getMessage(), failed.getCause());
         }
         if (capacity > 0) {
-            checkCapacity();
+            checkCapacity(); // a bounded lane takes its user tasks through its queue only, which it can count
+        } else if (MESH && meshOpen) {
+            MeshPair pair = pairFromCaller();
+            if (pair != null) {
+                pair.source.send(pair, task); // may throw: then nothing was appended
+                return true;
+            }
         }
         submitted.increment();
         boolean queued;
@@ -166,7 +208,7 @@ final class Lane implements Executor {
      * here (a stack overflow in the call to {@code unpark}) is absorbed, and the carrier's park
      * backstop (CarrierParking) wakes it within a second.
      */
-    private void wakeAfterPublication() {
+    void wakeAfterPublication() {
         try {
             if (Faults.ENABLED) {
                 Faults.at(Faults.Point.PUBLISHED);
@@ -182,7 +224,202 @@ final class Lane implements Executor {
         parking.wakeIfParked();
     }
 
-    // ---------------------------------------------------------------- carrier-side hooks
+    // ---------------------------------------------------------------- mesh: source side
+
+    /**
+     * The pair from the calling lane to this one, if the caller is the code of another lane of the
+     * group (its carrier, or a virtual thread whose scheduler it is) running inside one of that
+     * lane's sections; else null (the caller takes the queue). Makes the pair on first use: an
+     * allocation, before anything is written.
+     */
+    private MeshPair pairFromCaller() {
+        Thread t = Thread.currentThread();
+        Lane source;
+        if (t.isVirtual()) {
+            source = VirtualThreadHook.schedulerOf(t) instanceof Lane l ? l : null;
+        } else {
+            source = Carrier.laneOfCurrentThread();
+        }
+        if (source == null || source == this || source.group != group || !source.inSection()) {
+            return null;
+        }
+        MeshPair pair = source.out.pairs[index];
+        if (pair == null) {
+            pair = new MeshPair(source, this); // may throw: nothing done yet
+            source.out.pairs[index] = pair;
+            MESH_PAIRS.setRelease(inbound, source.index, pair); // before its first publication
+        }
+        return pair;
+    }
+
+    /** Whether this lane's carrier is in a section now (read by its own code). */
+    boolean inSection() {
+        return (out.section & 1) != 0;
+    }
+
+    /**
+     * Appends {@code task} to {@code pair} (this lane is its source; the caller runs on this lane's
+     * carrier): failure-atomic, and nothing throws once appended. Publishes when the pair's batch
+     * is full or the destination is parked; otherwise the end of the element (or a wait for a
+     * future, or the section's end) does: a running destination sees the element at once anyway.
+     */
+    private void send(MeshPair pair, LaneTask task) {
+        pair.append(task); // may throw: nothing appended
+        MeshOutbox o = out;
+        try {
+            if (!pair.listed) {
+                pair.listed = true;
+                o.dirty[o.dirtyCount++] = pair;
+            }
+            if (o.eager != 0 || pair.unpublished() >= MeshPair.PUBLISH_EVERY || pair.destination.parking.isParked()) {
+                // A parked destination cannot see the element until published: wake it now, not at the
+                // element's end (the sender may go on to block its carrier some other way).
+                pair.publish();
+            }
+        } catch (Throwable t) {
+            // Appended and listed (plain stores, before any call): the caller must not see a failure,
+            // which would make it take the task for refused; the next flush publishes it.
+        }
+    }
+
+    /** Whether this lane's code has appended elements it has not published: the carrier's check after each element. */
+    boolean hasUnpublished() {
+        return out.dirtyCount != 0;
+    }
+
+    /** Publishes every pair this lane's code appended to. Carrier thread only. */
+    void flushMesh() {
+        MeshOutbox o = out;
+        while (o.dirtyCount > 0) {
+            MeshPair pair = o.dirty[o.dirtyCount - 1];
+            pair.publish(); // if it throws, the pair stays listed for the next flush
+            o.dirty[--o.dirtyCount] = null;
+            pair.listed = false;
+        }
+    }
+
+    /**
+     * The calling thread's lane, if it is lane code inside a section of a lane of any group, flushes
+     * its mesh: lane code about to block its carrier (a wait for a future) must not hold back what it
+     * handed over, or the wait could be for ever.
+     */
+    static void flushCallersMesh() {
+        Thread t = Thread.currentThread();
+        Lane lane = t.isVirtual() ? (VirtualThreadHook.schedulerOf(t) instanceof Lane l ? l : null)
+                : Carrier.laneOfCurrentThread();
+        if (lane != null && lane.inSection() && lane.hasUnpublished()) {
+            lane.flushMesh();
+        }
+    }
+
+    /**
+     * The calling thread's lane, if it is lane code inside a section, publishes every mesh hand-off
+     * at once from now until {@link #endEagerMesh}: for calls that hand tasks over and then wait in
+     * a way no flush point sees ({@code invokeAny}). Returns that lane, or null.
+     */
+    static Lane eagerMeshOfCaller() {
+        Thread t = Thread.currentThread();
+        Lane lane = t.isVirtual() ? (VirtualThreadHook.schedulerOf(t) instanceof Lane l ? l : null)
+                : Carrier.laneOfCurrentThread();
+        if (lane == null) {
+            return null;
+        }
+        lane.out.eager++;
+        return lane;
+    }
+
+    static void endEagerMesh(Lane lane) {
+        if (lane != null) {
+            lane.out.eager--;
+        }
+    }
+
+    /** The carrier enters a section: its code may append to the mesh from now on. */
+    void enterSection() {
+        out.section = out.section + 1; // a volatile write (one writer), before any read of a destination's meshOpen: see meshQuiet
+    }
+
+    /**
+     * The carrier leaves its section: everything appended is published first (retried until it is:
+     * a section must not end with unpublished elements, or a closing destination could miss them),
+     * then the section's end is written, then closing lanes are woken so they re-check.
+     */
+    void exitSection() {
+        while (true) {
+            try {
+                flushMesh();
+                break;
+            } catch (Throwable t) {
+                // Retry: publish() has no failure of its own (see MeshPair); this is a stray error.
+            }
+        }
+        out.section = out.section + 1;
+        if (group.meshClosing()) {
+            group.wakeLanesClosingMesh();
+        }
+    }
+
+    // ---------------------------------------------------------------- mesh: destination side
+
+    /** The inbound pair from the source at {@code i}, or null if that lane never sent here. */
+    MeshPair inbound(int i) {
+        return (MeshPair) MESH_PAIRS.getAcquire(inbound, i);
+    }
+
+    /** The number of pair slots: the group's lanes. */
+    int meshWidth() {
+        return inbound.length;
+    }
+
+    /** Whether any inbound pair holds a published element (a volatile read each). */
+    boolean inboundPublished() {
+        MeshPair[] in = inbound;
+        for (int i = 0; i < in.length; i++) {
+            MeshPair pair = (MeshPair) MESH_PAIRS.getAcquire(in, i);
+            if (pair != null && pair.hasPublished()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    boolean meshOpen() {
+        return meshOpen;
+    }
+
+    /**
+     * Closes the inbound mesh (once) and says whether it is quiet: no other lane can publish to it
+     * any more, and no inbound pair holds anything. Carrier only; called when the lane may leave.
+     * Protocol (Dekker, on volatile accesses): this carrier writes {@code meshOpen = false}, then reads
+     * each source's section; a source writes its section (odd) on entering, then reads
+     * {@code meshOpen} at each send. So a source seen between sections, or seen again after the
+     * section it was in, sees the mesh closed from then on and takes the queue, and everything it
+     * appended before was published when its section ended (before the section's write this
+     * carrier read). A source's section end wakes closing lanes (see {@link #exitSection()}).
+     */
+    boolean meshQuiet() {
+        if (meshOpen) {
+            meshOpen = false;
+            group.meshClosed();
+        }
+        List<Lane> all = group.lanes();
+        for (int i = 0; i < all.size(); i++) {
+            if (i == index) {
+                continue;
+            }
+            long s = all.get(i).out.section;
+            if ((s & 1) != 0) {
+                if (out.sectionSeen[i] == -1) {
+                    out.sectionSeen[i] = s; // in a section that may have read meshOpen before it closed
+                    return false;
+                }
+                if (out.sectionSeen[i] == s) {
+                    return false; // still that section
+                }
+            }
+        }
+        return !inboundPublished();
+    }
 
     /** Whether {@code thread} is this lane's carrier now. */
     boolean isCarrier(Thread thread) {
@@ -239,14 +476,21 @@ final class Lane implements Executor {
      * null); internal timers (lane-local sleeps) are cancelled but not handed back.
      */
     void takeBack(TaskOwner owner, String reason, List<Runnable> into) {
-        queue.takeEach(e -> {
+        java.util.function.Consumer<Object> take = e -> {
             if (e instanceof LaneTask t && (owner == null || t.owner() == owner) && t.claimToHandBack()) {
                 Runnable r = t.handBack(reason);
                 if (r != null) {
                     into.add(r);
                 }
             }
-        });
+        };
+        queue.takeEach(take);
+        for (int i = 0; i < inbound.length; i++) {
+            MeshPair pair = inbound(i);
+            if (pair != null) {
+                pair.takeEach(take); // published ones; those still unpublished reach the carrier, which claims first
+            }
+        }
         timers.takeBack(owner, reason, into);
     }
 
@@ -337,11 +581,25 @@ final class Lane implements Executor {
     // ---------------------------------------------------------------- statistics
 
     long submitted() {
-        return submitted.sum();
+        long n = submitted.sum();
+        for (int i = 0; i < inbound.length; i++) {
+            MeshPair pair = inbound(i);
+            if (pair != null) {
+                n += pair.appended(); // counted when appended, before the publication
+            }
+        }
+        return n;
     }
 
     long queued() {
-        return queue.size();
+        long n = queue.size();
+        for (int i = 0; i < inbound.length; i++) {
+            MeshPair pair = inbound(i);
+            if (pair != null) {
+                n += pair.size();
+            }
+        }
+        return n;
     }
 
     /**

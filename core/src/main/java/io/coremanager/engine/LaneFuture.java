@@ -57,6 +57,7 @@ class LaneFuture<T> extends CompletableFuture<T> {
         if (isDone()) {
             return;
         }
+        Lane.flushCallersMesh(); // lane code about to wait: what it handed over through the mesh goes first
         Thread self = Thread.currentThread();
         if (self.isVirtual()) {
             return;

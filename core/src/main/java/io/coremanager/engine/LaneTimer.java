@@ -125,8 +125,11 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
     }
 
     private void refuseOwnCarrier() {
-        if (!isDone() && timers.lane.isCarrier(Thread.currentThread())) {
-            throw timers.lane.waitsForItself();
+        if (!isDone()) {
+            if (timers.lane.isCarrier(Thread.currentThread())) {
+                throw timers.lane.waitsForItself();
+            }
+            Lane.flushCallersMesh(); // lane code about to wait: its mesh hand-offs go first
         }
     }
 

@@ -136,6 +136,7 @@ abstract class LaneView extends AbstractExecutorService implements TaskOwner {
         if (isTerminated()) {
             return true;
         }
+        Lane.flushCallersMesh(); // lane code about to wait: its mesh hand-offs go first
         group.addWaitingView(this); // before the state is read again, in isTerminated
         try {
             if (isTerminated()) {
@@ -168,14 +169,24 @@ abstract class LaneView extends AbstractExecutorService implements TaskOwner {
     @Override
     public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
         refuseOwnCarrier();
-        return super.invokeAny(tasks);
+        Lane source = Lane.eagerMeshOfCaller(); // it submits, then waits on a queue of its own: no flush point
+        try {
+            return super.invokeAny(tasks);
+        } finally {
+            Lane.endEagerMesh(source);
+        }
     }
 
     @Override
     public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException, ExecutionException, TimeoutException {
         refuseOwnCarrier();
-        return super.invokeAny(tasks, timeout, unit);
+        Lane source = Lane.eagerMeshOfCaller();
+        try {
+            return super.invokeAny(tasks, timeout, unit);
+        } finally {
+            Lane.endEagerMesh(source);
+        }
     }
 
     @Override
@@ -230,8 +241,11 @@ abstract class LaneView extends AbstractExecutorService implements TaskOwner {
         }
 
         private void refuseOwnCarrier() {
-            if (!isDone() && lane.isCarrier(Thread.currentThread())) {
-                throw lane.waitsForItself();
+            if (!isDone()) {
+                if (lane.isCarrier(Thread.currentThread())) {
+                    throw lane.waitsForItself();
+                }
+                Lane.flushCallersMesh(); // lane code about to wait: its mesh hand-offs go first
             }
         }
     }

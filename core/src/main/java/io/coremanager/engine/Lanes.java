@@ -102,6 +102,8 @@ public final class Lanes implements TaskOwner {
 
     /** RUNNING, SHUTDOWN or STOP; see the class notes. */
     private volatile int state = RUNNING;
+    /** Set once a lane closed its inbound mesh: from then on each section's end wakes the closing lanes. */
+    private volatile boolean meshClosing;
 
     private final Config config;
     private final int[] cpuList;
@@ -134,6 +136,9 @@ public final class Lanes implements TaskOwner {
             all.add(lane);
         }
         this.lanes = List.copyOf(all);
+        for (int i = 0; i < lanes.size(); i++) {
+            lanes.get(i).meshInit(i, lanes.size());
+        }
     }
 
     /**
@@ -727,6 +732,24 @@ public final class Lanes implements TaskOwner {
             }
         }
         return false;
+    }
+
+    boolean meshClosing() {
+        return meshClosing;
+    }
+
+    /** A lane closed its inbound mesh (see Lane.meshQuiet). */
+    void meshClosed() {
+        meshClosing = true;
+    }
+
+    /** A section ended while some lane closes its mesh: those lanes re-check whether they may leave. */
+    void wakeLanesClosingMesh() {
+        for (Lane lane : lanes) {
+            if (!lane.meshOpen() && !lane.isTerminated()) {
+                lane.wake();
+            }
+        }
     }
 
     void laneTerminated(Lane lane) {

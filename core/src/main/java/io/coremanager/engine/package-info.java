@@ -41,10 +41,58 @@
  * carrier itself and no wake-up is paid. Closing a channel writes its closed flag, then unparks
  * its waiters (which publish themselves, then read the flag).
  *
+ * <p><b>Mesh.</b> A user task handed over by lane code (a carrier, or a virtual thread whose
+ * scheduler is the lane) to another lane of the same group goes through the {@code MeshPair} of
+ * that (source, destination) pair: one producer (the source's carrier thread), one consumer (the
+ * destination's), unbounded linked chunks, no atomic read-modify-write. The source writes each
+ * element with a release store (a plain store on x86), which a running destination sees at once:
+ * it polls the slot at its head, as JCTools' SPSC queues do (polling an index would cost a second
+ * cache line per hand-off). What is batched is the publication: one volatile store of the pair's
+ * tail (the store-load fence the park protocol needs) and the destination's wake-up if it is
+ * parked, which a parked destination and the closing protocol count on. It happens at the
+ * hand-off itself when the destination is parked (a volatile read says so), when the element that
+ * appended returns (so a single hand-off from a task reaches its lane at the latest when that task
+ * returns, and a virtual thread's when it parks or yields), when 32 wait
+ * unpublished (the pair's batch), when lane code is about to wait for one of the engine's futures
+ * (or in {@code invokeAny}, which publishes at once), and, whatever happened, at the end of the
+ * carrier's section. A section is the carrier running elements or timers: the only time its code
+ * can append; the carrier writes an odd value to a volatile counter when it opens one (at the
+ * first element of a batch) and an even one when it closes it (after publishing everything).
+ * The destination drains its inbound pairs with its queue in turns (the pairs in source order,
+ * then the queue; at most a batch from one source per turn, and from the queue at most what it
+ * held when its turn began, so a virtual thread that yields waits behind the pairs as it waited
+ * behind other lanes' tasks in the queue), within the same batch of 64. Outside producers, a
+ * bounded lane (with a queue capacity the mesh is off, so the capacity counts everything), the
+ * lane's own code, timers and virtual-thread wake-ups keep the queue. <i>Order</i>: FIFO per
+ * pair; none between sources (as between two producers of the queue); none between a source's
+ * mesh hand-offs and what it sends through the destination's queue: its wake-ups of the
+ * destination's virtual threads, which may overtake hand-offs its current element made, and its
+ * hand-offs after the destination closed its mesh (below) or from carrier code outside a section
+ * (callbacks of timers dropped at shutdown). While the group runs, every hand-off from lane code
+ * of A to another unbounded, healthy lane B goes through the pair, so A's code sees FIFO to B as it
+ * did with the queue. <i>Closing</i>: a carrier that may leave first closes its inbound mesh
+ * ({@code meshOpen = false}, a volatile write), then reads each other lane's section counter; a
+ * source writes its counter before any send reads {@code meshOpen}. So a source seen between
+ * sections, or seen again after the section it was in, takes the queue from then on (closable: a
+ * late offer is refused cleanly, before it is accepted), and what it appended before was
+ * published when that section ended; the section's end wakes the closing lanes, which re-check.
+ * The carrier leaves only then, once its pairs are empty and its queue closes empty; its own
+ * outbound pairs hold nothing unpublished outside its sections. A lane that failed closed fails
+ * what reaches it through the mesh as what it finds in its queue, and {@code shutdownNow}'s
+ * hand-back walks the published part of each inbound pair, claiming through the task's state;
+ * what a source has not published yet reaches the carrier, which claims first and runs it
+ * interrupted. Hand-offs are counted as submitted when appended (the pair's tail, written before
+ * the element's release store). An append is failure-atomic, as the queue's offer: the chunk is
+ * allocated and linked before anything is counted, and if the element's store fails (a stack
+ * overflow in an interpreted VarHandle call, or the test seam) the slot gets a marker the
+ * consumer skips and the append is uncounted. The carrier's side of the mesh (its section
+ * counter, its unpublished pairs) sits on cache lines of its own ({@code MeshOutbox}): other
+ * lanes read a destination's {@code Lane} at every hand-off.
+ *
  * <p><b>Termination.</b> The group's state only rises, RUNNING → SHUTDOWN → STOP, by CAS, and each
  * change wakes every carrier. A carrier leaves when the state is not RUNNING (or its lane failed),
- * no tracked virtual thread of the lane is alive, and its queue closes, which succeeds only when it
- * is empty. A thread counts itself live before the group's state is read ({@code LaneThreads}), so
+ * no tracked virtual thread of the lane is alive, its inbound mesh is closed and quiet (see Mesh),
+ * and its queue closes, which succeeds only when it is empty. A thread counts itself live before the group's state is read ({@code LaneThreads}), so
  * the carrier never leaves while one is starting. A producer that passed the state check and finds
  * the queue closed is rejected cleanly: its offer published nothing. The group terminates when its
  * last carrier leaves. {@code close()} from the group's own work (a carrier, or any virtual thread

@@ -26,11 +26,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * carrier loop, a carrier thread that cannot be created). In every round: every accepted task ran,
  * or its future failed with a reason, or it was handed back (or, on a lane that failed closed,
  * reported); every future is done; every virtual thread ended; every carrier left. Runs for
- * {@code coremanager.stress.seconds} (default 4).
+ * {@code coremanager.stress.seconds} (default 4). Lane code produces too (issue 13, the mesh): relay
+ * tasks and virtual threads hand {@code execute} tasks to the lanes from their lane, through the
+ * lane-to-lane mesh, with faults injected at the mesh append as well.
  */
 class FaultInjectionStressTest {
 
     private static final long SECONDS = Long.getLong("coremanager.stress.seconds", 4);
+    /** Tasks appended to mesh pairs in this run, over all rounds. */
+    private static long meshAppended;
     /** Whether the current thread is one of the test's producers. */
     private static final ThreadLocal<Boolean> PRODUCER = ThreadLocal.withInitial(() -> false);
 
@@ -45,12 +49,16 @@ class FaultInjectionStressTest {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
         int rounds = 0;
         long accepted = 0;
+        meshAppended = 0;
         while (System.nanoTime() - end < 0 || rounds < 3) {
             accepted += round(cpus, rounds++);
         }
-        System.out.printf("fault-injection stress: %d rounds, %d tasks accepted, books balanced in every round%n",
-                rounds, accepted);
+        System.out.printf("fault-injection stress: %d rounds, %d tasks accepted (%d through the mesh), books balanced "
+                + "in every round%n", rounds, accepted, meshAppended);
         assertThat(accepted).isPositive();
+        if (cpus.size() > 1) {
+            assertThat(meshAppended).as("lane code handed tasks over through the mesh").isPositive();
+        }
     }
 
     private static long round(CpuSet cpus, int round) throws Exception {
@@ -76,6 +84,11 @@ class FaultInjectionStressTest {
                 case PUBLISHED -> {
                     if (r.nextInt(500) == 0) {
                         throw new StackOverflowError("injected at the wake-up");
+                    }
+                }
+                case MESH_APPEND -> {
+                    if (r.nextInt(200) == 0) {
+                        throw new OutOfMemoryError("injected at a mesh append");
                     }
                 }
                 case CARRIER_LOOP -> {
@@ -135,7 +148,7 @@ class FaultInjectionStressTest {
                 submittedRan++;
             }
         }
-        long executedHandedBack = handedBack.stream().filter(r -> r instanceof Counted).count();
+        long executedHandedBack = handedBack.stream().filter(r -> r instanceof Counted || r instanceof Relay).count();
         long executedFailedClosed = reported.stream().filter(t -> t instanceof RejectedExecutionException
                 && t.getMessage().startsWith("task")).count();
         assertThat(executedRan.get() + executedHandedBack + executedFailedClosed)
@@ -145,6 +158,14 @@ class FaultInjectionStressTest {
         assertThat(submittedRan + submittedFailed).isEqualTo(futures.size());
         for (int cpu : cpuList) {
             assertThat(group.lane(cpu).isTerminated()).as("round %d: carrier of cpu %d left", round, cpu).isTrue();
+            Lane lane = group.lane(cpu);
+            for (int i = 0; i < lane.meshWidth(); i++) {
+                MeshPair pair = lane.inbound(i);
+                if (pair != null) {
+                    meshAppended += pair.appended();
+                    assertThat(pair.size()).as("round %d: %s is empty", round, pair).isZero();
+                }
+            }
         }
         return executedAccepted.get() + futures.size();
     }
@@ -164,6 +185,7 @@ class FaultInjectionStressTest {
             try {
                 switch (r.nextInt(10)) {
                     case 0 -> vthreads.add(group.go(cpu, () -> {
+                        relay(group, cpus, executedRan, executedAccepted); // from a core-affine virtual thread
                         for (int k = 0; k < 3; k++) {
                             try {
                                 Thread.sleep(1);
@@ -173,8 +195,12 @@ class FaultInjectionStressTest {
                             Thread.yield();
                         }
                     }));
-                    case 1, 2, 3, 4 -> {
+                    case 1, 2, 3 -> {
                         group.execute(cpu, new Counted(executedRan));
+                        executedAccepted.incrementAndGet();
+                    }
+                    case 4 -> {
+                        group.execute(cpu, new Relay(group, cpus, executedRan, executedAccepted));
                         executedAccepted.incrementAndGet();
                     }
                     default -> futures.add(group.submit(cpu, () -> 1));
@@ -184,6 +210,29 @@ class FaultInjectionStressTest {
                     return; // the group is shut down: stop soon
                 }
             }
+        }
+    }
+
+    /** Hands up to 20 {@code execute} tasks to random lanes from lane code (the mesh), booking the accepted ones. */
+    private static void relay(Lanes group, int[] cpus, AtomicLong ran, AtomicLong accepted) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        int n = 1 + r.nextInt(20);
+        for (int k = 0; k < n; k++) {
+            try {
+                group.execute(cpus[r.nextInt(cpus.length)], new Counted(ran));
+                accepted.incrementAndGet();
+            } catch (RejectedExecutionException | OutOfMemoryError | StackOverflowError refused) {
+                // refused: nothing was queued (the fault seams throw before anything is written)
+            }
+        }
+    }
+
+    /** An {@code execute} task that first relays tasks from its lane, then counts its own run. */
+    private record Relay(Lanes group, int[] cpus, AtomicLong ran, AtomicLong accepted) implements Runnable {
+        @Override
+        public void run() {
+            relay(group, cpus, ran, accepted);
+            ran.incrementAndGet();
         }
     }
 

@@ -26,7 +26,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * view) and start core-affine virtual threads ({@code go}, {@code threadFactory}) while
  * {@code close()} or {@code shutdownNow()} races with them. After every round the books balance:
  * accepted = completed + failed + handed back, for each kind; every future is done; every virtual
- * thread ended; no carrier or watchdog thread is left; no platform thread leaked.
+ * thread ended; no carrier or watchdog thread is left; no platform thread leaked. Lane code produces
+ * too (issue 13, the mesh): some tasks and virtual threads hand tasks to the lanes from their lane,
+ * which go through the lane-to-lane mesh when the destination is another lane (and the queue is
+ * unbounded); those are booked as "mesh" and balance the same way.
  *
  * <p>Runs {@code coremanager.stress.seconds} (default 3; the long run is 1800) and prints its
  * figures.
@@ -36,7 +39,7 @@ class NoLostWorkStressTest {
     private static final long SECONDS = Long.getLong("coremanager.stress.seconds", 3);
 
     /** A task of the test: runs once, fails on purpose when asked. */
-    static final class Counted implements Runnable {
+    static class Counted implements Runnable {
         final Books books;
         final boolean fail;
 
@@ -50,6 +53,40 @@ class NoLostWorkStressTest {
             books.ran.incrementAndGet();
             if (fail) {
                 throw new IllegalStateException("failing on purpose");
+            }
+        }
+    }
+
+    /** An {@code execute} task that, from its lane, first hands tasks to random lanes (the mesh). */
+    static final class Relay extends Counted {
+        final CoreManager cores;
+        final int[] cpus;
+        final Books meshed;
+
+        Relay(Books books, boolean fail, CoreManager cores, int[] cpus, Books meshed) {
+            super(books, fail);
+            this.cores = cores;
+            this.cpus = cpus;
+            this.meshed = meshed;
+        }
+
+        @Override
+        public void run() {
+            relay(cores, cpus, meshed);
+            super.run();
+        }
+    }
+
+    /** Hands up to 40 tasks to random lanes from lane code, booking each one accepted. */
+    static void relay(CoreManager cores, int[] cpus, Books meshed) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int n = 1 + random.nextInt(40);
+        for (int k = 0; k < n; k++) {
+            try {
+                cores.execute(cpus[random.nextInt(cpus.length)], new Counted(meshed, random.nextInt(7) == 0));
+                meshed.accepted.incrementAndGet();
+            } catch (RejectedExecutionException e) {
+                return; // shut down, or a full queue
             }
         }
     }
@@ -93,6 +130,7 @@ class NoLostWorkStressTest {
         Books submitted = new Books();
         Books viewed = new Books();
         Books virtual = new Books();
+        Books meshed = new Books();
         AtomicLong handlerSaw = new AtomicLong();
         CoreManager cores = CoreManager.builder().threadNamePrefix(prefix).idleStrategy(idle)
                 .queueCapacity(random.nextBoolean() ? 0 : 500).stallThreshold(Duration.ofMillis(200))
@@ -113,7 +151,7 @@ class NoLostWorkStressTest {
             producers.add(Thread.ofPlatform().name("stress-producer-" + p).start(() -> {
                 try {
                     go.await();
-                    produce(cores, cpus, views, factories, executed, submitted, viewed, virtual, futures, started);
+                    produce(cores, cpus, views, factories, executed, submitted, viewed, virtual, meshed, futures, started);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -151,6 +189,7 @@ class NoLostWorkStressTest {
         }
         assertBooks("execute", executed);
         assertBooks("executor view", viewed);
+        assertBooks("mesh", meshed);
         long normal = 0;
         long failed = 0;
         long cancelled = 0;
@@ -178,7 +217,8 @@ class NoLostWorkStressTest {
             assertThat(s.queued()).isZero();
             assertThat(s.carrierReplacements()).isZero();
         }
-        long userTasks = executed.accepted.get() + viewed.accepted.get() + submitted.accepted.get();
+        long userTasks = executed.accepted.get() + viewed.accepted.get() + submitted.accepted.get()
+                + meshed.accepted.get();
         assertThat(laneSubmitted).as("lanes counted every accepted task").isEqualTo(userTasks);
         assertThat(laneRan + returned.size()).as("accepted = completed + failed + handed back").isEqualTo(userTasks);
 
@@ -192,7 +232,7 @@ class NoLostWorkStressTest {
     }
 
     private static void produce(CoreManager cores, int[] cpus, List<ExecutorService> views, List<ThreadFactory> factories,
-                                Books executed, Books submitted, Books viewed, Books virtual,
+                                Books executed, Books submitted, Books viewed, Books virtual, Books meshed,
                                 ConcurrentLinkedQueue<CompletableFuture<Integer>> futures,
                                 ConcurrentLinkedQueue<Thread> started) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -203,7 +243,7 @@ class NoLostWorkStressTest {
             boolean fail = random.nextInt(7) == 0;
             try {
                 if (op < 40) {
-                    cores.execute(cpu, new Counted(executed, fail));
+                    cores.execute(cpu, op < 15 ? new Relay(executed, fail, cores, cpus, meshed) : new Counted(executed, fail));
                     executed.accepted.incrementAndGet();
                 } else if (op < 70) {
                     CompletableFuture<Integer> f = cores.submit(cpu, () -> {
@@ -219,10 +259,10 @@ class NoLostWorkStressTest {
                     views.get(i).execute(new Counted(viewed, fail));
                     viewed.accepted.incrementAndGet();
                 } else if (op < 90) {
-                    started.add(cores.go(cpu, () -> virtualWork(virtual)));
+                    started.add(cores.go(cpu, () -> virtualWork(virtual, cores, cpus, meshed)));
                     virtual.accepted.incrementAndGet();
                 } else {
-                    Thread t = factories.get(i).newThread(() -> virtualWork(virtual));
+                    Thread t = factories.get(i).newThread(() -> virtualWork(virtual, cores, cpus, meshed));
                     if (t == null) {
                         return; // the factory refuses once the manager is shut down
                     }
@@ -239,9 +279,12 @@ class NoLostWorkStressTest {
         }
     }
 
-    private static void virtualWork(Books virtual) {
+    private static void virtualWork(Books virtual, CoreManager cores, int[] cpus, Books meshed) {
         virtual.ran.incrementAndGet();
         try {
+            if (ThreadLocalRandom.current().nextBoolean()) {
+                relay(cores, cpus, meshed); // a core-affine virtual thread hands tasks over from its lane
+            }
             Thread.sleep(0, ThreadLocalRandom.current().nextInt(500_000));
             Thread.yield();
         } catch (InterruptedException e) {
