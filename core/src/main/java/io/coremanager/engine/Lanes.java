@@ -483,19 +483,6 @@ public final class Lanes implements TaskOwner {
     }
 
     /**
-     * The kernel thread ids of the group's carriers now (0 where unknown).
-     *
-     * @return one per lane, in CPU order
-     */
-    public List<Integer> carrierThreadIds() {
-        List<Integer> tids = new ArrayList<>(lanes.size());
-        for (Lane lane : lanes) {
-            tids.add(lane.carrier().tid());
-        }
-        return tids;
-    }
-
-    /**
      * Whether core-affine virtual threads can be made in this JVM.
      *
      * @return true if the JDK's virtual-thread builder with a custom scheduler is reachable

@@ -19,8 +19,9 @@
  * carriers; {@code LateCarrier} runs what arrives after a lane closed.
  *
  * <p><b>Park and wake.</b> A producer claims a queue slot (a CAS on the producer index: a full
- * fence), publishes, then reads the carrier's parked flag and unparks it only if it is parked, by
- * one CAS, so one producer of many pays the system call and a hot lane costs producers none. The
+ * fence), publishes, then reads the carrier's parked flag and wakes it only if it is parked (an
+ * unpark, or a selector wakeup when the lane owns sockets), by one CAS, so one producer of many
+ * pays the system call and a hot lane costs producers none. The
  * carrier announces it parks (a volatile write), then reads the producer index: one of the two sees
  * the other ({@code CarrierParking}). News from the group (a state change, the last tracked thread
  * ending during shutdown) wakes the carrier the same way: write, then read the flag. A parked
