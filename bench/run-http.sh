@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP/1.1 keep-alive benchmark of lane-local I/O (issue 11), side by side in one run:
-# modes lane, affine, vt, platform; arrangements "both" (server and load on every CPU) and "one"
-# (server on CPU 0, load on CPU 1). Server and load run in two JVMs (HttpKeepAliveMain).
+# modes lane, affine, vt, platform; arrangements "both" (server and load on every CPU), "one"
+# (server on CPU 0, load on CPU 1) and "half" (server on the first half of the CPUs, load on the rest). Server and load run in two JVMs (HttpKeepAliveMain).
 #   bench/run-http.sh [OUT_FILE]   env: CONNECTIONS (50) WARMUP (5) DURATION (10) MODES ARRANGEMENTS EXTRA_SERVER_FLAGS
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,13 @@ port=$((18000 + RANDOM % 2000))
   echo "# load average before: $(cat /proc/loadavg)"
 } >> "$OUT"
 for arrangement in $ARRANGEMENTS; do
-  if [ "$arrangement" = one ]; then srv="taskset -c 0"; ld="taskset -c 1"; else srv=""; ld=""; fi
+  n=$(nproc); h=$((n / 2))
+  case "$arrangement" in
+    one) srv="taskset -c 0"; ld="taskset -c 1" ;;                              # server on CPU 0, load on CPU 1
+    half) srv="taskset -c 0-$((h - 1))"; ld="taskset -c $h-$((n - 1))" ;;      # server on the first half, load on the rest
+    both) srv=""; ld="" ;;                                                    # both on every CPU
+    *) echo "arrangement: $arrangement (expected: both, one or half)" >&2; exit 2 ;;
+  esac
   for mode in $MODES; do
     port=$((port + 1))
     log=$(mktemp)

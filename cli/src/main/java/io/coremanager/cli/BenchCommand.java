@@ -128,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
         n += sections.contains("throughput") ? contenders * (usable.size() > 2 ? 3 : 2) + 2 : 0;
         n += sections.contains("vthreads") ? 4 : 0;
         n += sections.contains("idle") ? 3 : 0;
-        n += sections.contains("timers") ? 3 : 0;
+        n += sections.contains("timers") ? 4 : 0;
         return n;
     }
 
@@ -255,7 +255,8 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * Timer lateness (fire time minus due time) of one-shot timers on an idle scheduler: the lane's
      * own timers ({@code scheduler(cpu)}, idle strategies park and spinThenPark) against a
-     * {@code ScheduledThreadPoolExecutor} with one (unpinned) thread.
+     * {@code ScheduledThreadPoolExecutor} with one unpinned thread, and one whose thread is pinned to the
+     * lane's CPU.
      */
     private void timerLateness(PrintWriter out, int target) throws Exception {
         int timers = (int) Math.max(100, Math.min(2_000, measureMillis * 2));
@@ -276,6 +277,17 @@ final class BenchCommand implements Callable<Integer> {
             results.put("ScheduledThreadPoolExecutor(1)", TimerLateness.measure(stpe, timers, minDelayMicros));
         } finally {
             stpe.shutdownNow();
+        }
+        finished();
+        // The same JDK pool with its thread pinned to the lane's CPU: it separates what the lane's timer
+        // path costs from what pinning costs (a pinned thread cannot move away from other load on its CPU).
+        bar.show((double) measurementsDone / measurements, "timers: ScheduledThreadPoolExecutor, pinned");
+        ScheduledThreadPoolExecutor pinned = new ScheduledThreadPoolExecutor(1, Pinned.factory(target, "stpe-pinned"));
+        try {
+            results.put("ScheduledThreadPoolExecutor(1), pinned to " + target,
+                    TimerLateness.measure(pinned, timers, minDelayMicros));
+        } finally {
+            pinned.shutdownNow();
         }
         finished();
         out.println();

@@ -43,6 +43,14 @@ class BenchCommandTest {
     }
 
     @Test
+    void timerSectionComparesTheLaneWithTheJdkPoolUnpinnedAndPinned() {
+        MainTest.Result r = run("bench", "--only", "timers", "--warmup-ms", "0", "--measure-ms", "50");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Timer lateness: fire time minus due time", "spinThenPark", "park",
+                "ScheduledThreadPoolExecutor(1) ", "ScheduledThreadPoolExecutor(1), pinned to ");
+    }
+
+    @Test
     void anUnknownSectionIsAUsageError() {
         MainTest.Result r = run("bench", "--only", "everything");
         assertThat(r.code()).isEqualTo(2);

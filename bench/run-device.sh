@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The 16-CPU battery run on the device machine (BENCHMARKS.md, machine B), one part after the other
+# in one command, each part's output in its own file under OUT_DIR:
+#   machine  the machine: lscpu, kernel command line, load, JDK
+#   timers   `coremanager bench --only timers`, three times (issue 11)
+#   http     bench/run-http.sh, arrangements "both" and "half", CONNECTIONS (256) connections (issue 11)
+#   jitter   `coremanager jitter --isolate`, lanes on the upper half of the CPUs, the JVM keeps the lower half (issue 12)
+#   jitter1  the same with every CPU but the first sampled: isolation squeezes the JVM onto one CPU (issue 12)
+#   rt       `coremanager jitter --round-trip --isolate` on the upper half (issue 12)
+#   mesh     MeshMain with the mesh on and off, alternating, twice each (issue 13)
+#
+#   bench/run-device.sh OUT_DIR        env: PARTS (all of the above), JAVA (device/jre/bin/java),
+#                                           JITTER_SECONDS (20), CONNECTIONS (256)
+# Expects the jlink image in device/jre and the jars in device/ (benchmarks.jar, coremanager.jar):
+# the recipe is in BENCHMARKS.md. Every part is bounded; a failing part is noted and the next one runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:?usage: bench/run-device.sh OUT_DIR}
+mkdir -p "$OUT"
+PARTS=${PARTS:-"machine timers http jitter jitter1 rt mesh"}
+JAVA=${JAVA:-device/jre/bin/java}
+SECS=${JITTER_SECONDS:-20}
+FLAGS="--enable-native-access=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED"
+cli() { timeout 300 "$JAVA" $FLAGS -jar device/coremanager.jar "$@"; }
+n=$(nproc); upper="$((n / 2))-$((n - 1))"
+for part in $PARTS; do
+  echo "$(date -u +%T) $part (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  case $part in
+    machine) { date -u; uname -a; nproc; lscpu; echo "cmdline: $(cat /proc/cmdline)"; \
+               echo "load: $(cat /proc/loadavg)"; "$JAVA" -version; } > "$OUT/machine.txt" 2>&1 ;;
+    timers) for i in 1 2 3; do echo "# run $i $(date -u +%T), load $(cat /proc/loadavg)"; \
+              cli bench --only timers 2> /dev/null | sed -n '/Timer lateness/,$p'; done > "$OUT/timers.txt" ;;
+    http) JAVA=$JAVA BENCH_JAR=device/benchmarks.jar CONNECTIONS=${CONNECTIONS:-256} ARRANGEMENTS="both half" \
+            timeout 400 bench/run-http.sh "$OUT/http.txt" ;;
+    jitter) cli jitter --cpus "$upper" --seconds "$SECS" --isolate > "$OUT/jitter.txt" 2>&1 ;;
+    jitter1) cli jitter --cpus "1-$((n - 1))" --seconds "$SECS" --isolate > "$OUT/jitter1.txt" 2>&1 ;;
+    rt) cli jitter --round-trip --cpus "$upper" --seconds "$SECS" --isolate > "$OUT/rt.txt" 2>&1 ;;
+    mesh) for m in true false true false; do timeout 120 "$JAVA" --add-opens=java.base/java.lang=ALL-UNNAMED \
+            -Dio.coremanager.engine.mesh=$m -cp device/benchmarks.jar io.coremanager.bench.MeshMain 2000; \
+          done > "$OUT/mesh.txt" 2>&1 ;;
+    *) echo "unknown part: $part" >&2 ;;
+  esac || echo "part $part failed: $?" >&2
+done
+echo "$(date -u +%T) done" >&2
