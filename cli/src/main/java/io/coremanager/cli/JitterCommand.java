@@ -2,6 +2,7 @@ package io.coremanager.cli;
 
 import io.coremanager.CpuSet;
 import io.coremanager.cli.bench.Jitter;
+import io.coremanager.cli.bench.RoundTrip;
 import io.coremanager.isolation.JvmThreads;
 import io.coremanager.topology.CpuTopology;
 import picocli.CommandLine.Command;
@@ -15,21 +16,31 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code coremanager jitter}: how much of a CPU is taken from a pinned spinning thread, with and without isolation. */
+/**
+ * {@code coremanager jitter}: how much of a CPU is taken from a pinned spinning thread, or with
+ * {@code --round-trip} how long a lane round trip takes, with and without isolation.
+ */
 @Command(name = "jitter", mixinStandardHelpOptions = true,
-        header = "Measure CPU jitter: the gaps a pinned spinning thread sees, with and without the JVM's threads kept off.",
+        header = "Measure CPU jitter: the gaps a pinned spinning thread sees (or, with --round-trip, lane round trips), "
+            + "with and without the JVM's threads kept off.",
         description = {"A pinned thread per CPU spins reading the clock and records every gap above the threshold "
             + "(like sysjitter): per CPU the gaps counted, the time stolen, and the gap distribution.",
             "Allocating background threads keep the garbage collector busy. With --isolate the run alternates "
             + "one-second rounds with every JVM thread allowed on the CPUs (shared) and with them kept off (isolated), "
-            + "N seconds each, so both see the same machine."})
+            + "N seconds each, so both see the same machine.",
+            "With --round-trip there are no samplers: one lane per CPU (default idle strategy) and a caller thread "
+            + "pinned to the first allowed CPU outside them hand each lane in turn a task and spin until it answers; "
+            + "per mode the round trips' p50 to max and the caller's and carriers' run-queue wait. --pause-us makes "
+            + "the caller spin between round trips; a pause longer than the lanes' idle spin lets the carriers park, "
+            + "and each round trip then includes a wake-up."})
 final class JitterCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
     @Option(names = "--cpus", paramLabel = "LIST", converter = CpuSetConverter.class,
-            description = "CPUs to sample (default: every allowed CPU but the first).")
+            description = "CPUs to sample, or with --round-trip the lanes' CPUs (default: every allowed CPU but "
+                    + "the first).")
     CpuSet cpus;
 
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "10",
@@ -37,10 +48,12 @@ final class JitterCommand implements Callable<Integer> {
     int seconds;
 
     @Option(names = "--threshold-ns", paramLabel = "N", defaultValue = "1000",
-            description = "Smallest gap recorded, in nanoseconds (default: ${DEFAULT-VALUE}).")
+            description = "Smallest gap recorded, in nanoseconds (default: ${DEFAULT-VALUE}; "
+                    + "not used with --round-trip).")
     long thresholdNanos;
 
-    @Option(names = "--png", paramLabel = "FILE", description = "Also draw the gap histograms as a PNG.")
+    @Option(names = "--png", paramLabel = "FILE",
+            description = "Also draw the gap histograms as a PNG (not with --round-trip: nothing is drawn).")
     Path png;
 
     @Option(names = "--isolate", description = "Compare with the JVM's other threads kept off the CPUs, side by side.")
@@ -49,6 +62,15 @@ final class JitterCommand implements Callable<Integer> {
     @Option(names = "--load-threads", paramLabel = "N",
             description = "Allocating background threads (default: one per allowed CPU; 0 for none).")
     Integer loadThreads;
+
+    @Option(names = "--round-trip",
+            description = "Measure lane round trips from a caller on another CPU instead of spinning samplers.")
+    boolean roundTrip;
+
+    @Option(names = "--pause-us", paramLabel = "N", defaultValue = "0",
+            description = "With --round-trip: microseconds the caller spins between round trips "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long pauseMicros;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -60,6 +82,9 @@ final class JitterCommand implements Callable<Integer> {
         check(chosen, allowed);
         int load = loadThreads != null ? loadThreads : allowed.size();
         PrintWriter out = spec.commandLine().getOut();
+        if (roundTrip) {
+            return roundTrips(chosen, allowed, load, out);
+        }
         out.printf("jitter on cpus %s: %d s per mode, gaps over %d ns, %d allocating threads%s%n", chosen, seconds,
                 thresholdNanos, load, isolate ? ", shared and isolated in alternating 1-s rounds" : "");
         out.flush();
@@ -69,6 +94,24 @@ final class JitterCommand implements Callable<Integer> {
         if (png != null) {
             Jitter.writePng(recorders, thresholdNanos, png);
             out.println("histograms written to " + png + " (red: shared, green: isolated)");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private int roundTrips(CpuSet chosen, CpuSet allowed, int load, PrintWriter out) throws InterruptedException {
+        int callerCpu = allowed.minus(chosen).first();
+        try (RoundTrip rt = RoundTrip.start(chosen, callerCpu, seconds, pauseMicros, isolate, load)) {
+            out.printf("jitter --round-trip to lanes on cpus %s (idle strategy %s) from a caller on cpu %d: %d s per "
+                    + "mode, %d us pause between round trips, %d allocating threads%s%n", chosen, rt.idleStrategy(),
+                    callerCpu, seconds, pauseMicros, load,
+                    isolate ? ", shared and isolated in alternating 1-s rounds" : "");
+            out.flush();
+            List<RoundTrip.Result> results = rt.run();
+            out.print(RoundTrip.table(results, rt.gcPauses()));
+        }
+        if (png != null) {
+            out.println("--png: round trips are not drawn; " + png + " not written");
         }
         out.flush();
         return 0;
@@ -87,6 +130,16 @@ final class JitterCommand implements Callable<Integer> {
         if (chosen.isEmpty() || !allowed.containsAll(chosen)) {
             throw new Main.UsageException("--cpus " + chosen + ": expected cpus this process may use (allowed cpus: "
                     + allowed + ")");
+        }
+        if (pauseMicros < 0 || pauseMicros > 1_000_000) {
+            throw new Main.UsageException("--pause-us: " + pauseMicros + " (expected: 0 to 1000000)");
+        }
+        if (pauseMicros != 0 && !roundTrip) {
+            throw new Main.UsageException("--pause-us: " + pauseMicros + " (expected: only with --round-trip)");
+        }
+        if (roundTrip && allowed.minus(chosen).isEmpty()) {
+            throw new Main.UsageException("--round-trip: cpus " + chosen + " cover every cpu this process may use ("
+                    + allowed + "); leave at least one for the caller");
         }
         if (isolate && allowed.minus(chosen).isEmpty()) {
             throw new Main.UsageException("--isolate: cpus " + chosen + " cover every cpu this process may use ("

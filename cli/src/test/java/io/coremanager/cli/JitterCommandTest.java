@@ -58,6 +58,54 @@ class JitterCommandTest {
     }
 
     @Test
+    void roundTripNeedsACpuOutsideTheLanesForTheCaller() {
+        assertThat(run("jitter", "--round-trip", "--pause-us", "-1").err())
+                .isEqualTo("coremanager: --pause-us: -1 (expected: 0 to 1000000)\n");
+        assertThat(run("jitter", "--pause-us", "5").err()).contains("--pause-us: 5 (expected: only with --round-trip)");
+        assumeTrue(JvmThreads.isSupported());
+        CpuSet all = Affinity.get();
+        MainTest.Result r = run("jitter", "--round-trip", "--cpus", all.toString());
+        assertThat(r.code()).isEqualTo(Main.USAGE);
+        assertThat(r.err()).isEqualTo("coremanager: --round-trip: cpus " + all
+                + " cover every cpu this process may use (" + all + "); leave at least one for the caller\n");
+    }
+
+    @Test
+    void roundTripPrintsThePercentilesOfTheSharedMode() {
+        assumeTrue(JvmThreads.isSupported() && Affinity.get().size() >= 2, "needs affinity and 2 cpus");
+        int lane = Affinity.get().last();
+        MainTest.Result r = run("jitter", "--round-trip", "--cpus", Integer.toString(lane), "--seconds", "1",
+                "--load-threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("jitter --round-trip to lanes on cpus " + lane + " (idle strategy ",
+                "round trips", "p99.99", "caller runq ms", "carriers runq ms", "garbage collection during the run:")
+                .doesNotContain(" isolated ", "\u001b");
+        assertThat(roundTrips(r.out(), "shared")).isPositive();
+    }
+
+    @Test
+    void roundTripWithIsolateComparesBothModesInOneRun() throws Exception {
+        assumeTrue(JvmThreads.isSupported() && Affinity.get().size() >= 2, "needs affinity and 2 cpus");
+        // a JVM of its own: isolation changes the masks of the whole process
+        Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "jitter", "--round-trip", "--isolate", "--cpus",
+                Integer.toString(Affinity.get().last()), "--seconds", "1", "--load-threads", "1"))
+                .redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).as(out).isZero();
+        assertThat(roundTrips(out, "shared")).as(out).isPositive();
+        assertThat(roundTrips(out, "isolated")).as(out).isPositive();
+    }
+
+    /** The round-trip count of the table's line for {@code mode}: its second column. */
+    private static long roundTrips(String out, String mode) {
+        return out.lines().filter(l -> l.startsWith(mode + " ")).map(l -> l.trim().split(" +")[1])
+                .mapToLong(Long::parseLong).findFirst().orElseThrow(() -> new AssertionError("no " + mode + " line in\n" + out));
+    }
+
+    @Test
     void checkListsTheThreadsThatMayRunOnTheCpusGiven() {
         assumeTrue(JvmThreads.isSupported());
         int cpu = Affinity.get().first();

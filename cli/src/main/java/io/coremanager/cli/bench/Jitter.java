@@ -340,7 +340,7 @@ public final class Jitter {
      * The sampler's run_delay (ns waiting on a run queue, {@code /proc/self/task/<tid>/schedstat}) and
      * involuntary context switches; zeros where the kernel does not keep them.
      */
-    private static long[] schedCounters(int tid) {
+    static long[] schedCounters(int tid) {
         long[] c = new long[2];
         Path task = Path.of("/proc/self/task", Integer.toString(tid));
         try {
@@ -364,8 +364,11 @@ public final class Jitter {
         }
     }
 
-    /** Allocating threads: short-lived garbage and a ring of survivors, so young and old collections run. */
-    private static final class Load {
+    /**
+     * Allocating threads: short-lived garbage and a ring of survivors, so young and old collections run.
+     * Shared with {@link RoundTrip}, so both measurements see the same load.
+     */
+    static final class Load {
         private volatile boolean running = true;
         private final List<Thread> threads = new ArrayList<>();
 
