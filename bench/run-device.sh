@@ -7,12 +7,13 @@
 #   jitter   `coremanager jitter --isolate`, lanes on the upper half of the CPUs, the JVM keeps the lower half (issue 12)
 #   jitter1  the same with every CPU but the first sampled: isolation squeezes the JVM onto one CPU (issue 12)
 #   rt       `coremanager jitter --round-trip --isolate` on the upper half (issue 12)
+#   rtpause  the same with 100 µs between round trips, so the lanes park and each round trip wakes one
 #   httppark the HTTP modes lane and vt with the lanes parking when idle (-Dbench.idle=park), both and half (issue 11)
 #   mesh     MeshMain with the mesh on and off, alternating, twice each (issue 13)
 #   throughput  `coremanager bench --only throughput` with the mesh on, then off (issue 13)
 #
 #   bench/run-device.sh OUT_DIR        env: PARTS (all of the above), JAVA (device/jre/bin/java),
-#                                           JITTER_SECONDS (20), CONNECTIONS (256),
+#                                           JITTER_SECONDS (20), CONNECTIONS (256), TP_WARMUP_MS (200), TP_MEASURE_MS (1000),
 #                                           BENCH_CP (device/benchmarks.jar, or the bench, harness
 #                                           and core classes: the jar and a jlink image with
 #                                           java.desktop do not fit the 64 MiB a run may carry)
@@ -21,7 +22,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: bench/run-device.sh OUT_DIR}
 mkdir -p "$OUT"
-PARTS=${PARTS:-"machine timers http jitter jitter1 rt mesh"}
+PARTS=${PARTS:-"machine timers http httppark jitter jitter1 rt rtpause mesh throughput"}
 JAVA=${JAVA:-device/jre/bin/java}
 SECS=${JITTER_SECONDS:-20}
 BENCH_CP=${BENCH_CP:-device/benchmarks.jar}
@@ -39,14 +40,16 @@ for part in $PARTS; do
             timeout 400 bench/run-http.sh "$OUT/http.txt" ;;
     httppark) JAVA=$JAVA BENCH_JAR=$BENCH_CP CONNECTIONS=${CONNECTIONS:-256} ARRANGEMENTS="both half" MODES="lane vt" \
             EXTRA_SERVER_FLAGS=-Dbench.idle=park timeout 300 bench/run-http.sh "$OUT/http-park.txt" ;;
-    jitter) cli jitter --cpus "$upper" --seconds "$SECS" --isolate > "$OUT/jitter.txt" 2>&1 ;;
-    jitter1) cli jitter --cpus "1-$((n - 1))" --seconds "$SECS" --isolate > "$OUT/jitter1.txt" 2>&1 ;;
-    rt) cli jitter --round-trip --cpus "$upper" --seconds "$SECS" --isolate > "$OUT/rt.txt" 2>&1 ;;
+    jitter) cli jitter --cpus "$upper" --seconds "$SECS" --isolate --safepoints > "$OUT/jitter.txt" 2>&1 ;;
+    jitter1) cli jitter --cpus "1-$((n - 1))" --seconds "$SECS" --isolate --safepoints > "$OUT/jitter1.txt" 2>&1 ;;
+    rt) cli jitter --round-trip --cpus "$upper" --seconds "$SECS" --isolate --safepoints > "$OUT/rt.txt" 2>&1 ;;
+    rtpause) cli jitter --round-trip --pause-us 100 --cpus "$upper" --seconds "$SECS" --isolate --safepoints \
+               > "$OUT/rt-pause.txt" 2>&1 ;;
     mesh) for m in true false true false; do timeout 120 "$JAVA" --add-opens=java.base/java.lang=ALL-UNNAMED \
             -Dio.coremanager.engine.mesh=$m -cp "$BENCH_CP" io.coremanager.bench.MeshMain 2000; \
           done > "$OUT/mesh.txt" 2>&1 ;;
     throughput) for m in true false; do echo "# -Dio.coremanager.engine.mesh=$m"; timeout 200 "$JAVA" $FLAGS \
-            -Dio.coremanager.engine.mesh=$m -jar device/coremanager.jar bench --only throughput --measure-ms 2000 \
+            -Dio.coremanager.engine.mesh=$m -jar device/coremanager.jar bench --only throughput --warmup-ms ${TP_WARMUP_MS:-200} --measure-ms ${TP_MEASURE_MS:-1000} \
             2> /dev/null | sed -n '/^Throughput/,$p'; done > "$OUT/throughput.txt" ;;
     *) echo "unknown part: $part" >&2 ;;
   esac || echo "part $part failed: $?" >&2

@@ -12,6 +12,8 @@ module io.coremanager.cli {
     requires java.desktop;
     /* bench measures the idle cost as process CPU time (com.sun.management.OperatingSystemMXBean). */
     requires jdk.management;
+    /* jitter --safepoints reads the time to safepoint from JFR's events. */
+    requires jdk.jfr;
 
     /* The core-to-core heat map of bench c2c. */
     exports io.coremanager.cli.bench;

@@ -32,7 +32,10 @@ import java.util.concurrent.Callable;
             + "pinned to the first allowed CPU outside them hand each lane in turn a task and spin until it answers; "
             + "per mode the round trips' p50 to max and the caller's and carriers' run-queue wait. --pause-us makes "
             + "the caller spin between round trips; a pause longer than the lanes' idle spin lets the carriers park, "
-            + "and each round trip then includes a wake-up."})
+            + "and each round trip then includes a wake-up. With --isolate the caller's CPU is kept clear too, "
+            + "unless it is the last CPU left to the JVM.",
+            "--safepoints adds what JFR says of each safepoint, by mode: the time until every Java thread stopped "
+            + "and the operation done there (a collection's pause); both stop the lanes too, wherever they run."})
 final class JitterCommand implements Callable<Integer> {
 
     @Spec
@@ -67,6 +70,11 @@ final class JitterCommand implements Callable<Integer> {
             description = "Measure lane round trips from a caller on another CPU instead of spinning samplers.")
     boolean roundTrip;
 
+    @Option(names = "--safepoints",
+            description = "Also record through JFR how long each safepoint took to reach (every Java thread stopped), "
+                    + "by mode: with the JVM's threads squeezed onto fewer CPUs, they may take longer to stop.")
+    boolean watchSafepoints;
+
     @Option(names = "--pause-us", paramLabel = "N", defaultValue = "0",
             description = "With --round-trip: microseconds the caller spins between round trips "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -89,8 +97,12 @@ final class JitterCommand implements Callable<Integer> {
                 thresholdNanos, load, isolate ? ", shared and isolated in alternating 1-s rounds" : "");
         out.flush();
         Jitter jitter = new Jitter(chosen, seconds, thresholdNanos, isolate, load);
+        if (watchSafepoints) {
+            jitter.watchSafepoints();
+        }
         List<Jitter.Recorder> recorders = jitter.run();
         out.print(Jitter.table(recorders, thresholdNanos, jitter.gcPauses()));
+        out.print(jitter.safepointTable());
         if (png != null) {
             Jitter.writePng(recorders, thresholdNanos, png);
             out.println("histograms written to " + png + " (red: shared, green: isolated)");
@@ -105,10 +117,15 @@ final class JitterCommand implements Callable<Integer> {
             out.printf("jitter --round-trip to lanes on cpus %s (idle strategy %s) from a caller on cpu %d: %d s per "
                     + "mode, %d us pause between round trips, %d allocating threads%s%n", chosen, rt.idleStrategy(),
                     callerCpu, seconds, pauseMicros, load,
-                    isolate ? ", shared and isolated in alternating 1-s rounds" : "");
+                    isolate ? ", shared and isolated (cpus " + rt.isolatedCpus() + " kept clear) in alternating 1-s rounds"
+                            : "");
             out.flush();
+            if (watchSafepoints) {
+                rt.watchSafepoints();
+            }
             List<RoundTrip.Result> results = rt.run();
             out.print(RoundTrip.table(results, rt.gcPauses()));
+            out.print(rt.safepointTable());
         }
         if (png != null) {
             out.println("--png: round trips are not drawn; " + png + " not written");

@@ -48,13 +48,14 @@ class JitterCommandTest {
         // a JVM of its own: isolation changes the masks of the whole process
         Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "jitter", "--seconds", "1", "--isolate", "--load-threads", "1"))
+                Main.class.getName(), "jitter", "--seconds", "1", "--isolate", "--load-threads", "1", "--safepoints"))
                 .redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).as(out).isZero();
         assertThat(out).contains(" shared ", " isolated ", "garbage collection during the run:",
-                "the gaps that overlap no collection pause");
+                "the gaps that overlap no collection pause", "safepoints (JFR), by the mode whose round they began in");
+        assertThat(out).as(out).containsPattern("(?m)^ shared +\\d+ ").containsPattern("(?m)^ isolated +\\d+ ");
     }
 
     @Test
@@ -90,11 +91,17 @@ class JitterCommandTest {
         Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "jitter", "--round-trip", "--isolate", "--cpus",
-                Integer.toString(Affinity.get().last()), "--seconds", "1", "--load-threads", "1"))
+                Integer.toString(Affinity.get().last()), "--seconds", "1", "--load-threads", "1", "--safepoints"))
                 .redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).as(out).isZero();
+        // Both ends of the round trip are kept clear, unless the caller's cpu is the last one left to the JVM.
+        CpuSet allowed = Affinity.get();
+        CpuSet lanesAndCaller = CpuSet.of(allowed.last()).with(allowed.first());
+        CpuSet clear = allowed.minus(lanesAndCaller).isEmpty() ? CpuSet.of(allowed.last()) : lanesAndCaller;
+        assertThat(out).contains("shared and isolated (cpus " + clear + " kept clear)",
+                "safepoints (JFR), by the mode whose round they began in");
         assertThat(roundTrips(out, "shared")).as(out).isPositive();
         assertThat(roundTrips(out, "isolated")).as(out).isPositive();
     }

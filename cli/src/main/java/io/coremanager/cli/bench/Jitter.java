@@ -234,6 +234,8 @@ public final class Jitter {
     private final int loadThreads;
     private final List<Recorder> recorders = new ArrayList<>();
     private GcPauses gcPauses;
+    /** The time-to-safepoint recorder, when asked for; null otherwise. */
+    private SafepointWatch safepoints;
 
     /**
      * A sampler run, not started.
@@ -250,6 +252,23 @@ public final class Jitter {
         this.thresholdNanos = thresholdNanos;
         this.isolate = isolate;
         this.loadThreads = loadThreads;
+    }
+
+    /**
+     * Also records, through JFR, how long each safepoint took to reach, by mode; call before
+     * {@link #run()}. JFR adds threads of its own to the JVM (isolation moves them too).
+     */
+    public void watchSafepoints() {
+        safepoints = new SafepointWatch();
+    }
+
+    /**
+     * The time-to-safepoint table of the last {@link #run()}, by mode.
+     *
+     * @return the table, or an empty string unless {@link #watchSafepoints()} was called
+     */
+    public String safepointTable() {
+        return safepoints == null ? "" : safepoints.table(isolate ? List.of(Mode.values()) : List.of(Mode.SHARED));
     }
 
     /**
@@ -301,6 +320,9 @@ public final class Jitter {
             load.stop();
             stop(samplers, threads);
             gcPauses.close();
+            if (safepoints != null) {
+                safepoints.close();
+            }
         }
         return recorders;
     }
@@ -315,12 +337,16 @@ public final class Jitter {
                 before[i] = schedCounters(samplers.get(i).tid);
             }
             long start = System.nanoTime();
+            java.time.Instant from = java.time.Instant.now();
             for (int i = 0; i < samplers.size(); i++) {
                 samplers.get(i).current = into[i];
             }
             Thread.sleep(1000);
             for (Sampler s : samplers) {
                 s.current = null;
+            }
+            if (safepoints != null) {
+                safepoints.mark(mode, from);
             }
             long took = System.nanoTime() - start;
             for (int i = 0; i < into.length; i++) {

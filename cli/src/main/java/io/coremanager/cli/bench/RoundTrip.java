@@ -6,6 +6,7 @@ import io.coremanager.IdleStrategy;
 import io.coremanager.affinity.Affinity;
 import io.coremanager.cli.bench.Jitter.Mode;
 import io.coremanager.isolation.LaneIsolator;
+import io.coremanager.topology.CpuTopology;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -24,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * stores a sequence number, spins until it sees it, and records the elapsed {@link System#nanoTime()}
  * in the current mode's {@link LatencyHistogram}. With isolation the run alternates one-second rounds,
  * shared (every thread of the JVM may run on the lanes' CPUs) and isolated (a {@link LaneIsolator}
- * keeps all but the carriers and the caller off, sweeping every 100 ms), so both modes see the same
- * machine, as in {@link Jitter}. A round trip that spans a switch of rounds is not recorded.
+ * keeps all but the carriers and the caller off the lanes' CPUs and the caller's, sweeping every
+ * 100 ms; off the lanes' alone where the caller's CPU is the last one the JVM has), so both modes
+ * see the same machine, as in {@link Jitter}. A round trip that spans a switch of rounds is not recorded.
  *
  * <p>Optionally the caller spins (never sleeps) a pause between round trips; a pause longer than the
  * lanes' idle spin lets each carrier park, and each round trip then includes its wake-up. Each round
@@ -145,6 +147,12 @@ public final class RoundTrip implements AutoCloseable {
     }
 
     private final CpuSet cpus;
+    /**
+     * What isolation keeps the JVM's other threads off: the lanes' CPUs and the caller's, so that both
+     * ends of a round trip have their CPU to themselves, as a requester that is itself a lane or a
+     * pinned thread would; the lanes' CPUs alone when the caller's CPU is the last one left to the JVM.
+     */
+    private final CpuSet isolatedCpus;
     private final int[] laneCpus;
     private final int callerCpu;
     private final int seconds;
@@ -158,10 +166,14 @@ public final class RoundTrip implements AutoCloseable {
     private final Caller caller = new Caller();
     private final Thread callerThread;
     private Jitter.GcPauses gcPauses;
+    /** The time-to-safepoint recorder, when asked for; null otherwise. */
+    private SafepointWatch safepoints;
     private boolean closed;
 
     private RoundTrip(CpuSet cpus, int callerCpu, int seconds, long pauseMicros, boolean isolate, int loadThreads) {
         this.cpus = cpus;
+        CpuSet both = cpus.with(callerCpu);
+        this.isolatedCpus = CpuTopology.current().allowedCpus().minus(both).isEmpty() ? cpus : both;
         this.laneCpus = cpus.toArray();
         this.callerCpu = callerCpu;
         this.seconds = seconds;
@@ -222,12 +234,39 @@ public final class RoundTrip implements AutoCloseable {
     }
 
     /**
+     * The CPUs isolation keeps the JVM's other threads off: the lanes' and the caller's, or the lanes'
+     * alone when the caller's CPU is the only one left to the rest of the JVM.
+     *
+     * @return the CPUs kept clear in the isolated rounds
+     */
+    public CpuSet isolatedCpus() {
+        return isolatedCpus;
+    }
+
+    /**
      * The lanes' idle strategy.
      *
      * @return the strategy
      */
     public IdleStrategy idleStrategy() {
         return cores.idleStrategy();
+    }
+
+    /**
+     * Also records, through JFR, how long each safepoint took to reach, by mode; call before
+     * {@link #run()}. JFR adds threads of its own to the JVM (isolation moves them too).
+     */
+    public void watchSafepoints() {
+        safepoints = new SafepointWatch();
+    }
+
+    /**
+     * The time-to-safepoint table of the last {@link #run()}, by mode.
+     *
+     * @return the table, or an empty string unless {@link #watchSafepoints()} was called
+     */
+    public String safepointTable() {
+        return safepoints == null ? "" : safepoints.table(isolate ? List.of(Mode.values()) : List.of(Mode.SHARED));
     }
 
     /**
@@ -257,6 +296,9 @@ public final class RoundTrip implements AutoCloseable {
             load.stop();
             close();
             gcPauses.close();
+            if (safepoints != null) {
+                safepoints.close();
+            }
         }
         checkCaller();
         return results;
@@ -264,13 +306,17 @@ public final class RoundTrip implements AutoCloseable {
 
     private void runRound(Result into) throws InterruptedException {
         LaneIsolator isolator = into.mode == Mode.ISOLATED
-                ? LaneIsolator.start(cpus, ownTids::contains, Duration.ofMillis(100), true) : null;
+                ? LaneIsolator.start(isolatedCpus, ownTids::contains, Duration.ofMillis(100), true) : null;
         try {
             long callerBefore = Jitter.schedCounters(caller.tid)[0];
             long carriersBefore = carriersRunDelay();
+            java.time.Instant from = java.time.Instant.now();
             caller.current = into.histogram;
             Thread.sleep(1000);
             caller.current = null;
+            if (safepoints != null) {
+                safepoints.mark(into.mode, from);
+            }
             into.callerRunDelayNanos += Jitter.schedCounters(caller.tid)[0] - callerBefore;
             into.carriersRunDelayNanos += carriersRunDelay() - carriersBefore;
         } finally {
