@@ -2,9 +2,11 @@ package io.coremanager;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channel;
 import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
 
 /**
  * A listening TCP socket owned by one lane: {@link #accept()} parks the calling core-affine
@@ -36,9 +38,31 @@ public interface LaneServerSocket extends Channel {
     SocketAddress localAddress() throws IOException;
 
     /**
-     * Waits for the next connection, parking the calling virtual thread.
+     * Sets the accept timeout: how long {@link #accept()} waits for a connection before it throws
+     * {@link SocketTimeoutException}; zero, the default, waits for ever. Any thread; an accept already
+     * waiting keeps the timeout it started with. The socket stays open after a timeout. The wake-up of
+     * an accept that times out comes from the JDK's unparker thread (one hand-off to the lane); a
+     * connection still wakes it from the lane's own poll.
+     *
+     * @param timeout the timeout, zero for none
+     * @return this socket
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    LaneServerSocket acceptTimeout(Duration timeout);
+
+    /**
+     * The accept timeout.
+     *
+     * @return the timeout, zero for none
+     */
+    Duration acceptTimeout();
+
+    /**
+     * Waits for the next connection, parking the calling virtual thread, at most for the
+     * {@linkplain #acceptTimeout(Duration) accept timeout} if one is set.
      *
      * @return the connection, owned by this socket's lane
+     * @throws SocketTimeoutException if an accept timeout is set and no connection came within it
      * @throws IOException if the socket is closed ({@link AsynchronousCloseException} when it was
      *     closed while the caller was parked, {@link ClosedByInterruptException} on interrupt), or on
      *     an I/O error

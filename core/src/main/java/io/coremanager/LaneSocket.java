@@ -5,10 +5,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketAddress;
 import java.net.SocketOption;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
 
 /**
  * A TCP connection owned by one lane: its carrier polls it itself (lane-local I/O), and the
@@ -35,6 +37,12 @@ import java.nio.channels.ClosedByInterruptException;
  * terminates, it closes every socket it still owns.
  *
  * <p>One thread may read while another writes; two readers (or two writers) take turns.
+ *
+ * <p><b>Sharing the lane.</b> A thread whose reads and writes never have to wait (a client that
+ * pipelines, a bulk upload) would never leave the carrier, and the lane's other threads, tasks,
+ * timers and its own poll would wait behind it; so after 64 reads and writes of one socket in a
+ * row that did not park, the thread yields its lane ({@link Thread#yield()}) and goes on after
+ * what was queued before it.
  */
 public interface LaneSocket extends ByteChannel {
 
@@ -46,10 +54,13 @@ public interface LaneSocket extends ByteChannel {
     int cpu();
 
     /**
-     * Reads into {@code dst}, parking until at least one byte is there (or the peer closed).
+     * Reads into {@code dst}, parking until at least one byte is there (or the peer closed), or
+     * until the {@linkplain #readTimeout(Duration) read timeout}, if one is set, has passed.
      *
      * @param dst the buffer
      * @return the bytes read, 0 only if {@code dst} has no room, or -1 at the end of the stream
+     * @throws SocketTimeoutException if a read timeout is set and no byte came within it; the
+     *     socket stays open and may be read again, as with {@code java.net.Socket}'s {@code SO_TIMEOUT}
      * @throws IOException if the socket is closed ({@link AsynchronousCloseException} when it was
      *     closed while the caller was parked, {@link ClosedByInterruptException} on interrupt), or on
      *     an I/O error
@@ -57,6 +68,26 @@ public interface LaneSocket extends ByteChannel {
      */
     @Override
     int read(ByteBuffer dst) throws IOException;
+
+    /**
+     * Sets the read timeout: how long a {@link #read} (and a read of the {@linkplain #inputStream()
+     * stream view}) waits for data before it throws {@link SocketTimeoutException}; zero, the
+     * default, waits for ever. Any thread; a read already waiting keeps the timeout it started with.
+     * A timed-out read leaves the socket open. The wake-up of a read that times out comes from the
+     * JDK's unparker thread (one hand-off to the lane); data still wakes it from the lane's own poll.
+     *
+     * @param timeout the timeout, zero for none
+     * @return this socket
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    LaneSocket readTimeout(Duration timeout);
+
+    /**
+     * The read timeout.
+     *
+     * @return the timeout, zero for none
+     */
+    Duration readTimeout();
 
     /**
      * Writes all of {@code src}, parking whenever the socket's send buffer is full.

@@ -108,6 +108,17 @@ abstract class LaneChannel {
      * spuriously: the caller retries its operation.
      */
     final void await(int op) throws IOException {
+        await(op, 0);
+    }
+
+    /**
+     * As {@link #await(int)}, and returns at the latest at {@code deadline} ({@code System.nanoTime()};
+     * 0 for none): the caller retries its operation and, if it still cannot proceed and the deadline
+     * has passed, times out. A timed wait parks with {@link LockSupport#parkNanos}, so a timeout's
+     * wake-up comes from the JDK's unparker (which resubmits the thread to this lane); readiness
+     * still wakes it from the lane's own poll, and the JDK's timer is cancelled then.
+     */
+    final void await(int op, long deadline) throws IOException {
         Thread me = Thread.currentThread();
         boolean write = op == SelectionKey.OP_WRITE;
         if (write) {
@@ -129,7 +140,14 @@ abstract class LaneChannel {
             } catch (ClosedChannelException e) {
                 throw closedNow(e);
             }
-            LockSupport.park(this);
+            if (deadline == 0) {
+                LockSupport.park(this);
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left > 0) {
+                    LockSupport.parkNanos(this, left);
+                }
+            }
             failIfClosedOrInterrupted(me);
         } finally {
             if (write) {
@@ -229,6 +247,38 @@ abstract class LaneChannel {
                 lane.wake();
             }
         }
+    }
+
+    /**
+     * A wait's deadline for {@code timeoutNanos} from now ({@code System.nanoTime()}), or 0 for no
+     * timeout (0 = none, as with {@code SO_TIMEOUT}); never 0 for a real deadline.
+     */
+    static long deadlineFor(long timeoutNanos) {
+        if (timeoutNanos == 0) {
+            return 0;
+        }
+        long d = System.nanoTime() + timeoutNanos;
+        return d == 0 ? 1 : d;
+    }
+
+    /** Whether {@code deadline} (from {@link #deadlineFor}) has passed; never for 0. */
+    static boolean passed(long deadline) {
+        return deadline != 0 && System.nanoTime() - deadline >= 0;
+    }
+
+    /** A timeout as nanoseconds for a field: checked, 0 for none, clamped to {@link LaneTimers#MAX_DELAY_NANOS}. */
+    static long timeoutNanos(java.time.Duration timeout, String what) {
+        java.util.Objects.requireNonNull(timeout, what);
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException(what + ": " + timeout + " (expected: zero for none, or a positive duration)");
+        }
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = LaneTimers.MAX_DELAY_NANOS;
+        }
+        return Math.min(nanos, LaneTimers.MAX_DELAY_NANOS);
     }
 
     final void closeQuietly() {

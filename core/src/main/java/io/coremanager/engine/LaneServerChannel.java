@@ -5,11 +5,13 @@ import io.coremanager.LaneSocket;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
 
 /** A lane-owned listening socket: see {@link LaneServerSocket}. */
@@ -17,6 +19,8 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
 
     private final ServerSocketChannel server;
     private final ReentrantLock acceptLock = new ReentrantLock();
+    /** The accept timeout in nanoseconds, 0 for none. Any thread sets it; an accept reads it when it starts. */
+    private volatile long acceptTimeoutNanos;
 
     private LaneServerChannel(Lane lane, ServerSocketChannel server) throws IOException {
         super(lane, server);
@@ -52,6 +56,17 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
     }
 
     @Override
+    public LaneServerSocket acceptTimeout(Duration timeout) {
+        acceptTimeoutNanos = timeoutNanos(timeout, "timeout");
+        return this;
+    }
+
+    @Override
+    public Duration acceptTimeout() {
+        return Duration.ofNanos(acceptTimeoutNanos);
+    }
+
+    @Override
     public LaneSocket accept() throws IOException {
         return new LaneSocketChannel(lane, acceptChannel());
     }
@@ -61,12 +76,19 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
         checkCaller("accept");
         acceptLock.lock();
         try {
+            long deadline = 0;
             while (true) {
                 SocketChannel c = server.accept();
                 if (c != null) {
                     return c;
                 }
-                await(SelectionKey.OP_ACCEPT);
+                if (deadline == 0) {
+                    deadline = deadlineFor(acceptTimeoutNanos);
+                } else if (passed(deadline)) {
+                    throw new SocketTimeoutException("accept timed out after " + Duration.ofNanos(acceptTimeoutNanos)
+                            + " on " + what() + " (the socket stays open)");
+                }
+                await(SelectionKey.OP_ACCEPT, deadline);
             }
         } catch (AsynchronousCloseException e) {
             throw e;

@@ -7,11 +7,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketAddress;
 import java.net.SocketOption;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,6 +25,22 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final InputStream in = new In();
     private final OutputStream out = new Out();
+    /** The read timeout in nanoseconds, 0 for none. Any thread sets it; a read reads it when it starts. */
+    private volatile long readTimeoutNanos;
+    /**
+     * Reads and writes in a row that did not park, by this socket's threads (lane threads only: they
+     * run on the one carrier, so plain fields suffice). See {@link #yieldIfHogging}.
+     */
+    private int unparkedOps;
+
+    /**
+     * How many reads and writes in a row may proceed without parking before the thread yields its
+     * lane: a reader whose data is always there (a bulk upload, a pipelining client) would otherwise
+     * never leave the carrier, and the lane's other threads, tasks, timers and its own poll would wait
+     * behind it. A yield costs about one hand-off to the lane's queue; at most one per this many
+     * system calls.
+     */
+    static final int OPS_BEFORE_YIELD = 64;
 
     LaneSocketChannel(Lane lane, SocketChannel socket) throws IOException {
         super(lane, socket);
@@ -78,12 +96,26 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
         checkCaller("read");
         readLock.lock();
         try {
+            long deadline = 0;
+            boolean parked = false;
             while (true) {
                 int n = socket.read(dst);
                 if (n != 0 || !dst.hasRemaining()) {
+                    if (parked) {
+                        unparkedOps = 0;
+                    } else {
+                        yieldIfHogging();
+                    }
                     return n;
                 }
-                await(SelectionKey.OP_READ);
+                if (deadline == 0) {
+                    deadline = deadlineFor(readTimeoutNanos);
+                } else if (passed(deadline)) {
+                    throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(readTimeoutNanos)
+                            + " on " + what() + " (the socket stays open)");
+                }
+                await(SelectionKey.OP_READ, deadline);
+                parked = true;
             }
         } catch (AsynchronousCloseException e) {
             throw e;
@@ -101,12 +133,19 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
         writeLock.lock();
         try {
             int total = 0;
+            boolean parked = false;
             while (src.hasRemaining()) {
                 int n = socket.write(src);
                 total += n;
                 if (n == 0) {
                     await(SelectionKey.OP_WRITE);
+                    parked = true;
                 }
+            }
+            if (parked) {
+                unparkedOps = 0;
+            } else {
+                yieldIfHogging();
             }
             return total;
         } catch (AsynchronousCloseException e) {
@@ -116,6 +155,29 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Counts a read or write that did not park and, every {@link #OPS_BEFORE_YIELD} of them in a row,
+     * yields the lane ({@link Thread#yield()}: the thread goes to the back of its lane's queue), so a
+     * connection whose data never runs out cannot keep the lane from its other work.
+     */
+    private void yieldIfHogging() {
+        if (++unparkedOps >= OPS_BEFORE_YIELD) {
+            unparkedOps = 0;
+            Thread.yield();
+        }
+    }
+
+    @Override
+    public LaneSocket readTimeout(Duration timeout) {
+        readTimeoutNanos = timeoutNanos(timeout, "timeout");
+        return this;
+    }
+
+    @Override
+    public Duration readTimeout() {
+        return Duration.ofNanos(readTimeoutNanos);
     }
 
     @Override

@@ -1,0 +1,232 @@
+package io.coremanager;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Lane sockets' read and accept timeouts (the {@code SO_TIMEOUT} contract of {@code java.net.Socket}:
+ * the wait fails with {@link SocketTimeoutException} and the socket stays usable), and a connection
+ * whose data never runs out sharing its lane. Loopback only; every wait is bounded.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LaneSocketTimeoutAndFairnessTest {
+
+    private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
+
+    private CoreManager cores;
+    private int lane;
+
+    @BeforeEach
+    void start() {
+        cores = CoreManager.builder().build();
+        lane = cores.cpus().last();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        cores.shutdownNow();
+        assertThat(cores.awaitTermination(Duration.ofSeconds(30))).as("terminated").isTrue();
+    }
+
+    @Test
+    void aReadTimeoutFailsTheReadOnTheLaneAndLeavesTheSocketOpen() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, ANY_PORT.getAddress())) {
+            CompletableFuture<String> outcome = new CompletableFuture<>();
+            CountDownLatch timedOut = new CountDownLatch(1);
+            cores.go(lane, () -> {
+                try (LaneSocket s = cores.connect(peer.getLocalSocketAddress())) {
+                    assertThat(s.readTimeout()).isEqualTo(Duration.ZERO);
+                    s.readTimeout(Duration.ofMillis(50));
+                    String first;
+                    try {
+                        s.read(ByteBuffer.allocate(8));
+                        first = "read returned";
+                    } catch (SocketTimeoutException e) {
+                        first = "timed out on cpu " + CoreManager.currentCpu() + ", open " + s.isOpen();
+                    }
+                    timedOut.countDown();
+                    s.readTimeout(Duration.ofSeconds(30));
+                    ByteBuffer b = ByteBuffer.allocate(8);
+                    int n = s.read(b);
+                    outcome.complete(first + "; then read " + n + " byte(s): " + b.get(0));
+                } catch (Throwable t) {
+                    outcome.completeExceptionally(t);
+                }
+            });
+            try (Socket accepted = peer.accept()) {
+                assertThat(timedOut.await(30, TimeUnit.SECONDS)).isTrue();
+                accepted.getOutputStream().write(42);
+                assertThat(outcome.get(30, TimeUnit.SECONDS))
+                        .isEqualTo("timed out on cpu " + lane + ", open true; then read 1 byte(s): 42");
+            }
+        }
+    }
+
+    @Test
+    void theStreamViewTimesOutLikeJavaNetSocket() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, ANY_PORT.getAddress())) {
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            cores.go(lane, () -> {
+                try (LaneSocket s = cores.connect(peer.getLocalSocketAddress())) {
+                    s.readTimeout(Duration.ofMillis(20));
+                    s.inputStream().read();
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            });
+            try (Socket accepted = peer.accept()) {
+                assertThat(outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(SocketTimeoutException.class)
+                        .hasMessageContaining("read timed out after PT0.02S on lane socket ")
+                        .hasMessageContaining("(the socket stays open)");
+            }
+        }
+    }
+
+    @Test
+    void closingASocketInATimedReadFailsItAsAClose() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, ANY_PORT.getAddress())) {
+            AtomicReference<LaneSocket> socket = new AtomicReference<>();
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread reader = cores.go(lane, () -> {
+                try {
+                    LaneSocket s = cores.connect(peer.getLocalSocketAddress());
+                    s.readTimeout(Duration.ofMinutes(5));
+                    socket.set(s);
+                    s.read(ByteBuffer.allocate(8));
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            });
+            try (Socket accepted = peer.accept()) {
+                await("the reader parks", () -> reader.getState() == Thread.State.TIMED_WAITING);
+                socket.get().close();
+                assertThat(outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
+            }
+        }
+    }
+
+    @Test
+    void anAcceptTimeoutFailsTheAcceptAndTheSocketKeepsListening() throws Exception {
+        LaneServerSocket server = cores.listen(lane, ANY_PORT);
+        assertThat(server.acceptTimeout()).isEqualTo(Duration.ZERO);
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        CountDownLatch timedOut = new CountDownLatch(1);
+        cores.go(lane, () -> {
+            try {
+                String first;
+                server.acceptTimeout(Duration.ofMillis(50));
+                try {
+                    server.accept().close();
+                    first = "accepted";
+                } catch (SocketTimeoutException e) {
+                    first = "timed out on cpu " + CoreManager.currentCpu() + ", open " + server.isOpen();
+                }
+                timedOut.countDown();
+                server.acceptTimeout(Duration.ofSeconds(30));
+                try (LaneSocket s = server.accept()) {
+                    outcome.complete(first + "; then accepted one on cpu " + s.cpu());
+                }
+            } catch (Throwable t) {
+                outcome.completeExceptionally(t);
+            }
+        });
+        assertThat(timedOut.await(30, TimeUnit.SECONDS)).isTrue();
+        try (Socket client = new Socket()) {
+            client.connect(server.localAddress(), 30_000);
+            assertThat(outcome.get(30, TimeUnit.SECONDS))
+                    .isEqualTo("timed out on cpu " + lane + ", open true; then accepted one on cpu " + lane);
+        }
+    }
+
+    @Test
+    void aNegativeTimeoutIsRefusedWithWhatIsValid() throws Exception {
+        LaneServerSocket server = cores.listen(lane, ANY_PORT);
+        assertThatThrownBy(() -> server.acceptTimeout(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("timeout: PT-0.001S (expected: zero for none, or a positive duration)");
+        assertThatThrownBy(() -> server.acceptTimeout(null)).isInstanceOf(NullPointerException.class);
+        server.close();
+    }
+
+    /**
+     * A reader whose data is always there never parks; without the yield after a run of reads that
+     * did not park it kept the carrier for ever, and this task, queued on the same lane, never ran.
+     */
+    @Test
+    void aReaderWhoseDataNeverRunsOutStillLetsItsLaneRunOtherWork() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, ANY_PORT.getAddress())) {
+            AtomicLong bytes = new AtomicLong();
+            CompletableFuture<Throwable> readerOutcome = new CompletableFuture<>();
+            CountDownLatch stop = new CountDownLatch(1);
+            cores.go(lane, () -> {
+                try (LaneSocket s = cores.connect(peer.getLocalSocketAddress())) {
+                    ByteBuffer small = ByteBuffer.allocate(16); // a system call per 16 bytes: slower than the writer
+                    while (stop.getCount() > 0) {
+                        small.clear();
+                        int n = s.read(small);
+                        if (n < 0) {
+                            break;
+                        }
+                        bytes.addAndGet(n);
+                    }
+                    readerOutcome.complete(null);
+                } catch (Throwable t) {
+                    readerOutcome.complete(stop.getCount() == 0 && t instanceof IOException ? null : t); // the peer's close
+                }
+            });
+            try (Socket accepted = peer.accept()) {
+                Thread writer = Thread.ofPlatform().daemon(true).start(() -> {
+                    byte[] chunk = new byte[64 * 1024];
+                    try (OutputStream out = accepted.getOutputStream()) {
+                        while (stop.getCount() > 0) {
+                            out.write(chunk); // keeps the reader's receive buffer full
+                        }
+                    } catch (IOException e) {
+                        // the reader closed its end
+                    }
+                });
+                await("the reader is in its stride", () -> bytes.get() > 256 * 1024);
+                long before = bytes.get();
+                CompletableFuture<Long> other = cores.submit(lane, bytes::get);
+                long seen = other.get(30, TimeUnit.SECONDS);
+                assertThat(seen).as("the task ran while the reader kept reading").isGreaterThanOrEqualTo(before);
+                stop.countDown();
+                accepted.close(); // ends the writer, and a read that would wait for more
+                assertThat(readerOutcome.get(30, TimeUnit.SECONDS)).isNull();
+                writer.join(30_000);
+            }
+        }
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(1); // polling a condition with a deadline, not a sleep in place of a wait
+        }
+    }
+}
