@@ -14,6 +14,7 @@
 #
 #   bench/run-device.sh OUT_DIR        env: PARTS (all of the above), JAVA (device/jre/bin/java),
 #                                           JITTER_SECONDS (20), CONNECTIONS (256), TP_WARMUP_MS (200), TP_MEASURE_MS (1000),
+#                                           JAVA_OPTS (extra flags of the CLI's JVM, e.g. -XX:+UseZGC),
 #                                           BENCH_CP (device/benchmarks.jar, or the bench, harness
 #                                           and core classes: the jar and a jlink image with
 #                                           java.desktop do not fit the 64 MiB a run may carry)
@@ -27,7 +28,7 @@ JAVA=${JAVA:-device/jre/bin/java}
 SECS=${JITTER_SECONDS:-20}
 BENCH_CP=${BENCH_CP:-device/benchmarks.jar}
 FLAGS="--enable-native-access=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED"
-cli() { timeout 300 "$JAVA" $FLAGS -jar device/coremanager.jar "$@"; }
+cli() { timeout 300 "$JAVA" $FLAGS ${JAVA_OPTS:-} -jar device/coremanager.jar "$@"; }
 n=$(nproc); upper="$((n / 2))-$((n - 1))"
 for part in $PARTS; do
   echo "$(date -u +%T) $part (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
