@@ -230,18 +230,31 @@ final class Carrier implements Runnable {
         long now = System.nanoTime();
         int ran = 0;
         LaneTimer<?> timer;
+        LaneTimer<?> inHand = null; // out of the heap and not yet back or retired: see failStranded
         try {
             while (ran < BATCH && (timer = timers.pollDue(now)) != null) {
+                inHand = timer;
+                Faults.at(Faults.Point.TIMER_POLLED);
                 if (ran++ == 0) {
                     lane.enterSection(); // the timers are lane code: they may hand tasks over through the mesh
                 }
                 lane.counters.begin(timer);
                 runTask(timer);
                 timers.afterRun(timer, now);
+                inHand = null;
                 if (lane.hasUnpublished()) {
                     lane.flushMesh(); // the end of an element: what it handed over goes now
                 }
             }
+        } catch (Throwable t) {
+            if (inHand != null) {
+                try {
+                    inHand.failStranded(t);
+                } catch (Throwable again) {
+                    t.addSuppressed(again); // the replacement carrier or the failed lane's drain goes on regardless
+                }
+            }
+            throw t;
         } finally {
             if (ran > 0) {
                 lane.exitSection();

@@ -23,7 +23,11 @@ final class Faults {
         /** In the carrier's loop, between two elements (not inside one: tasks are user code). */
         CARRIER_LOOP,
         /** Before a carrier thread (a replacement or a late carrier) is created. */
-        CARRIER_START
+        CARRIER_START,
+        /** In the carrier's timer run, after a due timer left the heap and before it runs. */
+        TIMER_POLLED,
+        /** After a periodic timer re-armed, before it goes back into the heap (whose growth may fail). */
+        TIMER_REARMED
     }
 
     /** Decides, at each point reached, whether to throw. */

@@ -247,6 +247,19 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
         }
     }
 
+    /**
+     * Carrier only: the carrier failed (an {@code Error} such as an {@code OutOfMemoryError}) while
+     * it held this timer out of the heap, between taking it as due and putting it back or retiring
+     * it. Nothing else would ever run it or count it out (the lane could not leave), so its future
+     * fails with {@code cause} unless it is done already (a periodic timer stops, as after any
+     * failure), and it retires. A hand-back that claimed it first keeps it; the retiring happens once.
+     */
+    void failStranded(Throwable cause) {
+        claimToHandBack(); // if still NEW: no shutdownNow claims it meanwhile
+        setException(cause); // a no-op if the future is done (ran once, cancelled, handed back)
+        retire();
+    }
+
     /** Leaves for good; only the first call acts. */
     void retire() {
         if (RETIRED.compareAndSet(this, false, true)) {

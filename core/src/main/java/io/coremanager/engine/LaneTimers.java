@@ -235,6 +235,7 @@ final class LaneTimers {
     /** After the carrier ran (or failed to claim) {@code timer}: back in the heap, or retired. */
     void afterRun(LaneTimer<?> timer, long now) {
         if (timer.rearm(now)) {
+            Faults.at(Faults.Point.TIMER_REARMED);
             heap.add(timer);
         } else {
             timer.drop(); // a periodic one that stops without being done (shutdown, an interrupt) is cancelled

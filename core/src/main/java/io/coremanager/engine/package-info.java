@@ -144,6 +144,8 @@
  * by the kernel's timer slack, so an idle carrier parks until 100 µs before a deadline and spins the
  * rest. At SHUTDOWN the carrier drops its periodic timers; at STOP every timer, leaving them in the
  * registry for the {@code shutdownNow} walking it; a lane that failed closed fails its timers at once.
+ * A carrier that fails (an {@code Error}) while it holds a due timer out of the heap fails that
+ * timer's future with the error and retires it ({@code LaneTimer.failStranded}): nothing else would.
  *
  * <p><b>Statistics.</b> The carrier publishes its counters once per batch under a sequence lock, so a
  * snapshot is one batch boundary; user tasks are counted as submitted before they are queued, and

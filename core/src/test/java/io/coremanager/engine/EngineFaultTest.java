@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -67,6 +68,38 @@ class EngineFaultTest {
         assertThat(s.submitted()).as("the refused task is not counted").isEqualTo(100);
         closeWithin30s(group);
         assertThat(reported).isEmpty();
+    }
+
+    /**
+     * An Error while the carrier held a due timer out of its heap (between taking it and running it)
+     * left the timer counted live and registered but nowhere: its future never completed, and the lane
+     * could never leave, so the group never terminated.
+     */
+    @Test
+    void anErrorWhileTheCarrierHoldsADueTimerFailsItsFutureAndTheLaneStillCloses() throws Exception {
+        Lanes group = group(reports());
+        int cpu = cpu();
+        OutOfMemoryError error = new OutOfMemoryError("injected with a due timer in hand");
+        inject(Faults.Point.TIMER_POLLED, 1, error);
+        ScheduledFuture<String> f = group.scheduler(cpu).schedule(() -> "ran", 1, TimeUnit.MILLISECONDS);
+        assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class).hasCause(error);
+        ScheduledFuture<String> later = group.scheduler(cpu).schedule(() -> "ran", 1, TimeUnit.MILLISECONDS);
+        assertThat(later.get(30, TimeUnit.SECONDS)).as("the lane goes on").isEqualTo("ran");
+        closeWithin30s(group);
+    }
+
+    /** The same when a periodic timer's return to the heap fails (the heap's growth can run out of memory). */
+    @Test
+    void anErrorPuttingAPeriodicTimerBackStopsItWithTheErrorAndTheLaneStillCloses() throws Exception {
+        Lanes group = group(reports());
+        int cpu = cpu();
+        StackOverflowError error = new StackOverflowError("injected as the timer goes back into the heap");
+        AtomicInteger runs = new AtomicInteger();
+        inject(Faults.Point.TIMER_REARMED, 1, error);
+        ScheduledFuture<?> f = group.scheduler(cpu).scheduleAtFixedRate(runs::incrementAndGet, 0, 1, TimeUnit.MILLISECONDS);
+        assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class).hasCause(error);
+        assertThat(runs.get()).as("it ran once, then stopped").isEqualTo(1);
+        closeWithin30s(group);
     }
 
     @Test
