@@ -99,6 +99,7 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
     public boolean cancel(boolean mayInterruptIfRunning) {
         boolean cancelled = super.cancel(false);
         if (cancelled) {
+            timers.cancelled();
             if (mayInterruptIfRunning) {
                 Thread carrier = timers.lane.carrier().thread();
                 if (carrier != null) {

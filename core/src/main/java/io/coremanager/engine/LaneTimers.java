@@ -39,6 +39,15 @@ final class LaneTimers {
     private final AtomicLong seq = new AtomicLong();
     /** The owner of lane-local sleeps: never hands back, never drops a sleep at shutdown. */
     private final TimerOwner sleeps;
+    /**
+     * Timers cancelled since the carrier last purged the heap; any thread adds. A cancelled timer
+     * retires at once but stays in the heap, which only the carrier may touch, until it reaches the
+     * head: without a purge, a lane that schedules a timeout per request and cancels it when the
+     * request ends would keep every cancelled one until its deadline.
+     */
+    private final AtomicInteger cancelledSincePurge = new AtomicInteger();
+    /** Fewer cancelled timers than this wait for their deadlines: a purge walks the whole heap. */
+    static final int PURGE_MIN = 1024;
     /** Carrier only: whether it has dropped the periodic timers after the group's shutdown. */
     private boolean sweptAfterShutdown;
     /** Carrier only: whether it has dropped every timer after the group's shutdownNow. */
@@ -202,8 +211,41 @@ final class LaneTimers {
         } else if (lane.group().isStopping()) {
             timer.dropStopping(); // it raced past shutdownNow's walk: nobody waits for it to run
         } else {
+            purgeIfMostlyCancelled();
             heap.add(timer);
         }
+    }
+
+    /** A timer was cancelled (any thread): it may be garbage in the heap now. */
+    void cancelled() {
+        cancelledSincePurge.incrementAndGet();
+    }
+
+    /**
+     * Carrier only, as a timer arrives: when at least {@link #PURGE_MIN} timers were cancelled since
+     * the last purge and they could be half the heap, drops the heap's timers that may no longer run.
+     * A purge costs a walk of the heap and comes after at least half its size in cancellations, so
+     * the cost per cancellation stays constant and the heap holds at most about twice its live timers
+     * (plus {@code PURGE_MIN}). Counting cancellations that never reached the heap only makes a purge
+     * come early.
+     */
+    private void purgeIfMostlyCancelled() {
+        int cancelled = cancelledSincePurge.get();
+        if (cancelled >= PURGE_MIN && cancelled >= heap.size() / 2) {
+            cancelledSincePurge.addAndGet(-cancelled); // those counted after the read stay counted
+            heap.removeIf(t -> {
+                if (t.waiting()) {
+                    return false;
+                }
+                t.retire(); // a no-op if whoever took it retired it, as in pollDue
+                return true;
+            });
+        }
+    }
+
+    /** Carrier only: how many timers the heap holds, cancelled ones included (for tests). */
+    int heapSize() {
+        return heap.size();
     }
 
     /** Whether the heap holds anything (perhaps cancelled timers not reached yet). */

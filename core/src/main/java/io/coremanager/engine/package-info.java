@@ -144,6 +144,9 @@
  * by the kernel's timer slack, so an idle carrier parks until 100 µs before a deadline and spins the
  * rest. At SHUTDOWN the carrier drops its periodic timers; at STOP every timer, leaving them in the
  * registry for the {@code shutdownNow} walking it; a lane that failed closed fails its timers at once.
+ * A cancelled timer retires at once; the carrier drops it from the heap when it reaches the head, or
+ * in a purge once cancellations since the last one reach half the heap (at least 1024), so a
+ * timeout per request, cancelled when the request ends, does not pile up behind a live timer.
  * A carrier that fails (an {@code Error}) while it holds a due timer out of the heap fails that
  * timer's future with the error and retires it ({@code LaneTimer.failStranded}): nothing else would.
  *

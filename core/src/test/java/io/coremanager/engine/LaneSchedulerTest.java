@@ -511,6 +511,40 @@ class LaneSchedulerTest {
         CoreManager.sleepOnLane(Duration.ofMillis(-1));
     }
 
+    /**
+     * A timeout per request, cancelled when the request ends: the cancelled timers used to stay in the
+     * carrier's heap until their deadlines (an hour here), so the heap grew with every request.
+     */
+    @Test
+    void cancelledTimersDoNotAccumulateInTheHeap() throws Exception {
+        Lanes g = group();
+        int cpu = EngineTesting.cpu();
+        ScheduledExecutorService s = g.scheduler(cpu);
+        // A live timer due before the timeouts: the carrier drops cancelled timers as they reach the
+        // heap's head, and this one keeps them from reaching it.
+        ScheduledFuture<?> heartbeat = s.schedule(() -> { }, 30, TimeUnit.MINUTES);
+        int requests = 20 * LaneTimers.PURGE_MIN;
+        List<ScheduledFuture<?>> timeouts = new ArrayList<>();
+        for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < requests / 20; i++) {
+                timeouts.add(s.schedule(() -> { }, 1, TimeUnit.HOURS));
+            }
+            // The carrier has put them in its heap once it runs a task queued after them.
+            int inHeap = g.submit(cpu, () -> g.lane(cpu).timers.heapSize()).get(WAIT_S, TimeUnit.SECONDS);
+            assertThat(inHeap).as("the timers reached the heap").isGreaterThan(requests / 20);
+            timeouts.forEach(t -> assertThat(t.cancel(false)).isTrue());
+            timeouts.clear();
+        }
+        ScheduledFuture<?> live = s.schedule(() -> { }, 1, TimeUnit.HOURS);
+        int heap = g.submit(cpu, () -> g.lane(cpu).timers.heapSize()).get(WAIT_S, TimeUnit.SECONDS);
+        assertThat(heap).as("timers in the heap after %d cancelled and 2 live", requests)
+                .isLessThanOrEqualTo(2 * LaneTimers.PURGE_MIN + 2);
+        assertThat(live.isDone() || heartbeat.isDone()).isFalse();
+        assertThat(g.lane(cpu).timers.live()).as("counted live").isEqualTo(2);
+        live.cancel(false);
+        heartbeat.cancel(false);
+    }
+
     @Test
     void coreManagerSchedulerIsTheLanes() throws Exception {
         int cpu = EngineTesting.cpu();
