@@ -94,8 +94,10 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
         checkCaller("read");
+        boolean yield = false;
         readLock.lock();
         try {
+            long timeout = -1; // read when the first wait starts: -1 until then
             long deadline = 0;
             boolean parked = false;
             while (true) {
@@ -104,14 +106,15 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
                     if (parked) {
                         unparkedOps = 0;
                     } else {
-                        yieldIfHogging();
+                        yield = hogging();
                     }
                     return n;
                 }
-                if (deadline == 0) {
-                    deadline = deadlineFor(readTimeoutNanos);
+                if (timeout < 0) {
+                    timeout = readTimeoutNanos; // the wait keeps this one, whatever is set meanwhile
+                    deadline = deadlineFor(timeout);
                 } else if (passed(deadline)) {
-                    throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(readTimeoutNanos)
+                    throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(timeout)
                             + " on " + what() + " (the socket stays open)");
                 }
                 await(SelectionKey.OP_READ, deadline);
@@ -123,6 +126,9 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             throw closedNow(e);
         } finally {
             readLock.unlock();
+            if (yield) {
+                Thread.yield(); // after the unlock: a reader waiting for the lock gets its turn
+            }
         }
     }
 
@@ -130,6 +136,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
         checkCaller("write");
+        boolean yield = false;
         writeLock.lock();
         try {
             int total = 0;
@@ -145,7 +152,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             if (parked) {
                 unparkedOps = 0;
             } else {
-                yieldIfHogging();
+                yield = hogging();
             }
             return total;
         } catch (AsynchronousCloseException e) {
@@ -154,19 +161,26 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             throw closedNow(e);
         } finally {
             writeLock.unlock();
+            if (yield) {
+                Thread.yield(); // after the unlock: a writer waiting for the lock gets its turn
+            }
         }
     }
 
     /**
-     * Counts a read or write that did not park and, every {@link #OPS_BEFORE_YIELD} of them in a row,
-     * yields the lane ({@link Thread#yield()}: the thread goes to the back of its lane's queue), so a
-     * connection whose data never runs out cannot keep the lane from its other work.
+     * Counts a read or write that did not park and says, every {@link #OPS_BEFORE_YIELD} of them in a
+     * row, that the caller must yield the lane ({@link Thread#yield()}: the thread goes to the back of
+     * its lane's queue), so a connection whose data never runs out cannot keep the lane from its other
+     * work. The caller yields after releasing its lock: yielding with it held let the thread take it
+     * again at once when it came back (the lock does not queue fairly), so a second reader (or writer)
+     * of the socket, parked on the lock meanwhile, never got its turn.
      */
-    private void yieldIfHogging() {
+    private boolean hogging() {
         if (++unparkedOps >= OPS_BEFORE_YIELD) {
             unparkedOps = 0;
-            Thread.yield();
+            return true;
         }
+        return false;
     }
 
     @Override
