@@ -429,6 +429,54 @@ class LaneSocketTimeoutEdgeCasesTest {
         }
     }
 
+    /**
+     * Two readers of one socket with a read timeout, as {@code java.net.Socket} allows: one polls
+     * (reads, times out, reads again); the other's read must end (with data or a timeout) while the
+     * first still polls. "Two readers take turns"; and {@code SO_TIMEOUT} bounds the wait for the
+     * lock too in the JDK's own socket.
+     */
+    @Test
+    void aSecondReaderIsNotShutOutByAReaderThatPollsWithATimeout() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, ANY_PORT.getAddress())) {
+            AtomicReference<LaneSocket> socket = new AtomicReference<>();
+            CountDownLatch polling = new CountDownLatch(1);
+            AtomicBoolean pollerDone = new AtomicBoolean();
+            CompletableFuture<String> second = new CompletableFuture<>();
+            cores.go(lane, () -> {
+                try (LaneSocket s = cores.connect(peer.getLocalSocketAddress())) {
+                    s.readTimeout(Duration.ofMillis(20));
+                    socket.set(s);
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (!second.isDone() && System.nanoTime() - until < 0) {
+                        try {
+                            s.read(ByteBuffer.allocate(8));
+                        } catch (SocketTimeoutException e) {
+                            polling.countDown(); // and poll again
+                        }
+                    }
+                    pollerDone.set(true);
+                    second.get(30, TimeUnit.SECONDS);
+                } catch (Throwable t) {
+                    second.completeExceptionally(t);
+                }
+            });
+            try (Socket accepted = peer.accept()) {
+                assertThat(polling.await(30, TimeUnit.SECONDS)).isTrue();
+                cores.go(lane, () -> {
+                    try {
+                        socket.get().read(ByteBuffer.allocate(8));
+                        second.complete("read, the poller " + (pollerDone.get() ? "done" : "polling"));
+                    } catch (SocketTimeoutException e) {
+                        second.complete("timed out, the poller " + (pollerDone.get() ? "done" : "polling"));
+                    } catch (Throwable t) {
+                        second.completeExceptionally(t);
+                    }
+                });
+                assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo("timed out, the poller polling");
+            }
+        }
+    }
+
     private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!condition.getAsBoolean()) {

@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
 
     private final ServerSocketChannel server;
-    private final ReentrantLock acceptLock = new ReentrantLock();
+    /** Fair, as a socket's locks: two accepting threads take turns. */
+    private final ReentrantLock acceptLock = new ReentrantLock(true);
     /** The accept timeout in nanoseconds, 0 for none. Any thread sets it; an accept reads it when it starts. */
     private volatile long acceptTimeoutNanos;
 

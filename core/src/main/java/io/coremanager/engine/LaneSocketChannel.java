@@ -21,8 +21,13 @@ import java.util.concurrent.locks.ReentrantLock;
 final class LaneSocketChannel extends LaneChannel implements LaneSocket {
 
     private final SocketChannel socket;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    /*
+     * Fair: two readers (or writers) take turns. A barging lock let a thread that released it take it
+     * again before the one it had just unparked ran (they share one carrier): a reader polling with a
+     * read timeout (read, time out, read again) shut a second reader out for as long as it polled.
+     */
+    private final ReentrantLock readLock = new ReentrantLock(true);
+    private final ReentrantLock writeLock = new ReentrantLock(true);
     private final InputStream in = new In();
     private final OutputStream out = new Out();
     /** The read timeout in nanoseconds, 0 for none. Any thread sets it; a read reads it when it starts. */
