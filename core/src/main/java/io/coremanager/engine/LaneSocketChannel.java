@@ -176,9 +176,9 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
      * Counts a read or write that did not park and says, every {@link #OPS_BEFORE_YIELD} of them in a
      * row, that the caller must yield the lane ({@link Thread#yield()}: the thread goes to the back of
      * its lane's queue), so a connection whose data never runs out cannot keep the lane from its other
-     * work. The caller yields after releasing its lock: yielding with it held let the thread take it
-     * again at once when it came back (the lock does not queue fairly), so a second reader (or writer)
-     * of the socket, parked on the lock meanwhile, never got its turn.
+     * work. The caller yields after releasing its lock, so a second reader (or writer) of the socket
+     * runs with the lock free rather than finding it held and parking again (with the barging lock
+     * the socket had, it then never got its turn: the yielder took the lock back at once).
      */
     private boolean hogging() {
         if (++unparkedOps >= OPS_BEFORE_YIELD) {
