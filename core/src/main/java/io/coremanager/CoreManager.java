@@ -332,7 +332,8 @@ public final class CoreManager implements AutoCloseable {
      * @param address where to listen (port 0 for any free port: see {@link LaneServerSocket#localAddress()})
      * @param placement which lane serves each connection
      * @param handler serves one connection
-     * @return the listening socket: close it to stop accepting
+     * @return the listening socket: close it to stop accepting (an {@linkplain
+     *     LaneServerSocket#acceptTimeout(Duration) accept timeout} set on it does not apply to the loop)
      * @throws IOException if the socket cannot be bound
      * @throws IllegalArgumentException if {@code cpu} is not managed
      * @throws RejectedExecutionException after shutdown

@@ -73,7 +73,9 @@ public interface LaneSocket extends ByteChannel {
      * Sets the read timeout: how long a {@link #read} (and a read of the {@linkplain #inputStream()
      * stream view}) waits for data before it throws {@link SocketTimeoutException}; zero, the
      * default, waits for ever. Any thread; a read already waiting keeps the timeout it started with.
-     * A timed-out read leaves the socket open. The wake-up of a read that times out comes from the
+     * A timed-out read leaves the socket open. The timeout bounds the wait for data, not a second
+     * reader's wait for its turn (unlike {@code java.net.Socket}'s): that lasts as long as the read
+     * before it, which a timeout bounds too. The wake-up of a read that times out comes from the
      * JDK's unparker thread (one hand-off to the lane); data still wakes it from the lane's own poll.
      *
      * @param timeout the timeout, zero for none

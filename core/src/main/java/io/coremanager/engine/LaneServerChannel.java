@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
 
     private final ServerSocketChannel server;
-    private final ReentrantLock acceptLock = new ReentrantLock();
+    /** Fair, as a socket's locks: two accepting threads take turns. */
+    private final ReentrantLock acceptLock = new ReentrantLock(true);
     /** The accept timeout in nanoseconds, 0 for none. Any thread sets it; an accept reads it when it starts. */
     private volatile long acceptTimeoutNanos;
 
@@ -71,21 +72,32 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
         return new LaneSocketChannel(lane, acceptChannel());
     }
 
-    /** The next connection's raw channel, for the serve loop, which gives it to a lane of its choice. */
-    SocketChannel acceptChannel() throws IOException {
+    /** The next connection's raw channel, within the accept timeout. */
+    private SocketChannel acceptChannel() throws IOException {
+        return acceptChannel(true);
+    }
+
+    /**
+     * The next connection's raw channel; {@code timed}: within the accept timeout, else (the serve
+     * loop, which gives the channel to a lane of its choice and accepts until the socket closes)
+     * without a timeout, whatever is set.
+     */
+    SocketChannel acceptChannel(boolean timed) throws IOException {
         checkCaller("accept");
         acceptLock.lock();
         try {
+            long timeout = -1; // read when the first wait starts: -1 until then
             long deadline = 0;
             while (true) {
                 SocketChannel c = server.accept();
                 if (c != null) {
                     return c;
                 }
-                if (deadline == 0) {
-                    deadline = deadlineFor(acceptTimeoutNanos);
+                if (timeout < 0) {
+                    timeout = timed ? acceptTimeoutNanos : 0; // the wait keeps this one
+                    deadline = deadlineFor(timeout);
                 } else if (passed(deadline)) {
-                    throw new SocketTimeoutException("accept timed out after " + Duration.ofNanos(acceptTimeoutNanos)
+                    throw new SocketTimeoutException("accept timed out after " + Duration.ofNanos(timeout)
                             + " on " + what() + " (the socket stays open)");
                 }
                 await(SelectionKey.OP_ACCEPT, deadline);

@@ -21,8 +21,13 @@ import java.util.concurrent.locks.ReentrantLock;
 final class LaneSocketChannel extends LaneChannel implements LaneSocket {
 
     private final SocketChannel socket;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    /*
+     * Fair: two readers (or writers) take turns. A barging lock let a thread that released it take it
+     * again before the one it had just unparked ran (they share one carrier): a reader polling with a
+     * read timeout (read, time out, read again) shut a second reader out for as long as it polled.
+     */
+    private final ReentrantLock readLock = new ReentrantLock(true);
+    private final ReentrantLock writeLock = new ReentrantLock(true);
     private final InputStream in = new In();
     private final OutputStream out = new Out();
     /** The read timeout in nanoseconds, 0 for none. Any thread sets it; a read reads it when it starts. */
@@ -94,8 +99,10 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
         checkCaller("read");
+        boolean yield = false;
         readLock.lock();
         try {
+            long timeout = -1; // read when the first wait starts: -1 until then
             long deadline = 0;
             boolean parked = false;
             while (true) {
@@ -104,14 +111,15 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
                     if (parked) {
                         unparkedOps = 0;
                     } else {
-                        yieldIfHogging();
+                        yield = hogging();
                     }
                     return n;
                 }
-                if (deadline == 0) {
-                    deadline = deadlineFor(readTimeoutNanos);
+                if (timeout < 0) {
+                    timeout = readTimeoutNanos; // the wait keeps this one, whatever is set meanwhile
+                    deadline = deadlineFor(timeout);
                 } else if (passed(deadline)) {
-                    throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(readTimeoutNanos)
+                    throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(timeout)
                             + " on " + what() + " (the socket stays open)");
                 }
                 await(SelectionKey.OP_READ, deadline);
@@ -123,6 +131,9 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             throw closedNow(e);
         } finally {
             readLock.unlock();
+            if (yield) {
+                Thread.yield(); // after the unlock: a reader waiting for the lock gets its turn
+            }
         }
     }
 
@@ -130,6 +141,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
         checkCaller("write");
+        boolean yield = false;
         writeLock.lock();
         try {
             int total = 0;
@@ -145,7 +157,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             if (parked) {
                 unparkedOps = 0;
             } else {
-                yieldIfHogging();
+                yield = hogging();
             }
             return total;
         } catch (AsynchronousCloseException e) {
@@ -154,19 +166,26 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             throw closedNow(e);
         } finally {
             writeLock.unlock();
+            if (yield) {
+                Thread.yield(); // after the unlock: a writer waiting for the lock gets its turn
+            }
         }
     }
 
     /**
-     * Counts a read or write that did not park and, every {@link #OPS_BEFORE_YIELD} of them in a row,
-     * yields the lane ({@link Thread#yield()}: the thread goes to the back of its lane's queue), so a
-     * connection whose data never runs out cannot keep the lane from its other work.
+     * Counts a read or write that did not park and says, every {@link #OPS_BEFORE_YIELD} of them in a
+     * row, that the caller must yield the lane ({@link Thread#yield()}: the thread goes to the back of
+     * its lane's queue), so a connection whose data never runs out cannot keep the lane from its other
+     * work. The caller yields after releasing its lock, so a second reader (or writer) of the socket
+     * runs with the lock free rather than finding it held and parking again (with the barging lock
+     * the socket had, it then never got its turn: the yielder took the lock back at once).
      */
-    private void yieldIfHogging() {
+    private boolean hogging() {
         if (++unparkedOps >= OPS_BEFORE_YIELD) {
             unparkedOps = 0;
-            Thread.yield();
+            return true;
         }
+        return false;
     }
 
     @Override

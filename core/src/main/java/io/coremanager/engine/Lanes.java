@@ -387,7 +387,7 @@ public final class Lanes implements TaskOwner {
         while (server.isOpen()) {
             SocketChannel accepted;
             try {
-                accepted = server.acceptChannel();
+                accepted = server.acceptChannel(false); // until closed: an accept timeout set on the socket is not for this loop
             } catch (IOException e) {
                 if (server.isOpen()) {
                     report(server.lane, Thread.currentThread(), e); // EMFILE and the like: report, pause, go on
