@@ -53,7 +53,8 @@ public interface LaneServerSocket extends Channel {
     /**
      * The accept timeout.
      *
-     * @return the timeout, zero for none
+     * @return the timeout, zero for none; one longer than about 36 years ({@code Long.MAX_VALUE / 4}
+     *     nanoseconds) was set as that
      */
     Duration acceptTimeout();
 

@@ -87,7 +87,8 @@ public interface LaneSocket extends ByteChannel {
     /**
      * The read timeout.
      *
-     * @return the timeout, zero for none
+     * @return the timeout, zero for none; one longer than about 36 years ({@code Long.MAX_VALUE / 4}
+     *     nanoseconds) was set as that
      */
     Duration readTimeout();
 
