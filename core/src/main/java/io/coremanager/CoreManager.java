@@ -374,6 +374,25 @@ public final class CoreManager implements AutoCloseable {
     }
 
     /**
+     * As {@link #connect(SocketAddress)}, giving up after {@code timeout}, as
+     * {@code java.net.Socket.connect(address, timeout)} does: the socket is closed and the caller gets
+     * {@link java.net.SocketTimeoutException}. Zero waits as long as the kernel keeps trying. The
+     * wake-up of a connect that times out comes from the JDK's unparker thread (one hand-off to the
+     * lane); a connection made wakes it from the lane's own poll.
+     *
+     * @param remote the peer
+     * @param timeout how long to wait for the connection; zero for no limit
+     * @return the connection, owned by the caller's lane
+     * @throws java.net.SocketTimeoutException if the connection was not made within {@code timeout}
+     * @throws IOException if the connection fails
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws IllegalStateException if the caller is not a core-affine virtual thread of this manager
+     */
+    public LaneSocket connect(SocketAddress remote, Duration timeout) throws IOException {
+        return lanes.connect(remote, timeout);
+    }
+
+    /**
      * The CPU of {@code key}: the same key gets the same CPU for the manager's life, and keys spread
      * evenly over the managed CPUs. The key's {@code hashCode}, spread by MurmurHash3's finalizer,
      * picks a lane by jump consistent hash (Lamping and Veach, 2014) over {@link #cpus()} in order:

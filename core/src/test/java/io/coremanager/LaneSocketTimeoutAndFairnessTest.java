@@ -161,6 +161,69 @@ class LaneSocketTimeoutAndFairnessTest {
     }
 
     @Test
+    void aConnectTimeoutClosesTheSocketAndSaysSo() throws Exception {
+        // A listener that accepts nothing, its queue filled: the kernel drops further SYNs, so a
+        // connect stays pending (the client retransmits for seconds).
+        try (ServerSocket full = new ServerSocket(0, 1, ANY_PORT.getAddress())) {
+            java.util.List<Socket> queued = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 16; i++) {
+                    Socket s = new Socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 500);
+                        queued.add(s);
+                    } catch (SocketTimeoutException e) {
+                        s.close();
+                        break; // the queue is full
+                    }
+                }
+                CompletableFuture<String> outcome = new CompletableFuture<>();
+                cores.go(lane, () -> {
+                    try {
+                        LaneSocket s = cores.connect(full.getLocalSocketAddress(), Duration.ofMillis(100));
+                        s.close();
+                        outcome.complete("connected");
+                    } catch (SocketTimeoutException e) {
+                        outcome.complete(e.getMessage() + " on cpu " + CoreManager.currentCpu());
+                    } catch (Throwable t) {
+                        outcome.completeExceptionally(t);
+                    }
+                });
+                assertThat(outcome.get(30, TimeUnit.SECONDS)).isEqualTo("connect to " + full.getLocalSocketAddress()
+                        + " timed out after PT0.1S (the socket is closed) on cpu " + lane);
+            } finally {
+                for (Socket s : queued) {
+                    s.close();
+                }
+            }
+        }
+        try (ServerSocket open = new ServerSocket(0, 50, ANY_PORT.getAddress())) {
+            CompletableFuture<Boolean> connected = new CompletableFuture<>();
+            cores.go(lane, () -> {
+                try (LaneSocket s = cores.connect(open.getLocalSocketAddress(), Duration.ofSeconds(30))) {
+                    connected.complete(s.isOpen());
+                } catch (Throwable t) {
+                    connected.completeExceptionally(t);
+                }
+            });
+            try (Socket accepted = open.accept()) {
+                assertThat(connected.get(30, TimeUnit.SECONDS)).as("a timeout does not stop a connect that succeeds").isTrue();
+            }
+        }
+        CompletableFuture<Throwable> negative = new CompletableFuture<>();
+        cores.go(lane, () -> {
+            try {
+                cores.connect(ANY_PORT, Duration.ofSeconds(-1));
+                negative.complete(null);
+            } catch (Throwable t) {
+                negative.complete(t);
+            }
+        });
+        assertThat(negative.get(30, TimeUnit.SECONDS)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("timeout: PT-1S (expected: zero for none, or a positive duration)");
+    }
+
+    @Test
     void aNegativeTimeoutIsRefusedWithWhatIsValid() throws Exception {
         LaneServerSocket server = cores.listen(lane, ANY_PORT);
         assertThatThrownBy(() -> server.acceptTimeout(Duration.ofMillis(-1)))

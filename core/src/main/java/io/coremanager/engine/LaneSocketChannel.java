@@ -52,16 +52,24 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
         this.socket = socket;
     }
 
-    /** Opens a connection to {@code remote} owned by {@code lane}, from one of its virtual threads. */
-    static LaneSocketChannel connect(Lane lane, SocketAddress remote) throws IOException {
+    /**
+     * Opens a connection to {@code remote} owned by {@code lane}, from one of its virtual threads,
+     * waiting at most {@code timeoutNanos} (0: no limit); a connect that times out closes the socket.
+     */
+    static LaneSocketChannel connect(Lane lane, SocketAddress remote, long timeoutNanos) throws IOException {
         LaneSocketChannel s = new LaneSocketChannel(lane, SocketChannel.open());
         try {
             s.checkCaller("connect");
             s.readLock.lock();
             try {
                 if (!s.socket.connect(remote)) {
+                    long deadline = deadlineFor(timeoutNanos);
                     while (true) {
-                        s.await(SelectionKey.OP_CONNECT);
+                        if (passed(deadline)) {
+                            throw new SocketTimeoutException("connect to " + remote + " timed out after "
+                                    + Duration.ofNanos(timeoutNanos) + " (the socket is closed)");
+                        }
+                        s.await(SelectionKey.OP_CONNECT, deadline);
                         if (s.socket.finishConnect()) {
                             s.dropInterest(SelectionKey.OP_CONNECT);
                             break;

@@ -343,7 +343,23 @@ public final class Lanes implements TaskOwner {
      * @throws IllegalStateException if the caller is not a virtual thread of one of the group's lanes
      */
     public LaneSocket connect(SocketAddress remote) throws IOException {
+        return connect(remote, java.time.Duration.ZERO);
+    }
+
+    /**
+     * As {@link #connect(SocketAddress)}, giving up after {@code timeout}.
+     *
+     * @param remote the peer
+     * @param timeout how long to wait; zero for no limit
+     * @return the connection
+     * @throws java.net.SocketTimeoutException if not connected within {@code timeout} (the socket is closed)
+     * @throws IOException if it cannot connect
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws IllegalStateException if the caller is not a virtual thread of one of the group's lanes
+     */
+    public LaneSocket connect(SocketAddress remote, java.time.Duration timeout) throws IOException {
         Objects.requireNonNull(remote, "remote");
+        long timeoutNanos = LaneChannel.timeoutNanos(timeout, "timeout");
         Thread t = Thread.currentThread();
         if (!(VirtualThreadHook.schedulerOf(t) instanceof Lane lane) || lane.group() != this) {
             throw new IllegalStateException("connect makes a socket owned by the caller's lane, so it must be "
@@ -351,7 +367,7 @@ public final class Lanes implements TaskOwner {
                     + t + (VirtualThreadHook.isAvailable() ? "" : " (core-affine virtual threads are unavailable: "
                     + VirtualThreadHook.unavailableReason() + ")"));
         }
-        return LaneSocketChannel.connect(lane, remote);
+        return LaneSocketChannel.connect(lane, remote, timeoutNanos);
     }
 
     /**
