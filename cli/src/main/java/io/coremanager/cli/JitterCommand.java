@@ -3,6 +3,7 @@ package io.coremanager.cli;
 import io.coremanager.CpuSet;
 import io.coremanager.cli.bench.Jitter;
 import io.coremanager.cli.bench.RoundTrip;
+import io.coremanager.cli.bench.SafepointWatch;
 import io.coremanager.isolation.JvmThreads;
 import io.coremanager.topology.CpuTopology;
 import picocli.CommandLine.Command;
@@ -97,18 +98,24 @@ final class JitterCommand implements Callable<Integer> {
                 thresholdNanos, load, isolate ? ", shared and isolated in alternating 1-s rounds" : "");
         out.flush();
         Jitter jitter = new Jitter(chosen, seconds, thresholdNanos, isolate, load);
-        if (watchSafepoints) {
-            jitter.watchSafepoints();
-        }
-        List<Jitter.Recorder> recorders = jitter.run();
-        out.print(Jitter.table(recorders, thresholdNanos, jitter.gcPauses()));
-        out.print(jitter.safepointTable());
-        if (png != null) {
-            Jitter.writePng(recorders, thresholdNanos, png);
-            out.println("histograms written to " + png + " (red: shared, green: isolated)");
+        try (SafepointWatch safepoints = watchSafepoints ? new SafepointWatch() : null) {
+            List<Jitter.Recorder> recorders = jitter.run(safepoints);
+            out.print(Jitter.table(recorders, thresholdNanos, jitter.gcPauses()));
+            printSafepoints(safepoints, out);
+            if (png != null) {
+                Jitter.writePng(recorders, thresholdNanos, png);
+                out.println("histograms written to " + png + " (red: shared, green: isolated)");
+            }
         }
         out.flush();
         return 0;
+    }
+
+    /** The safepoint table, by mode, if it was asked for. */
+    private void printSafepoints(SafepointWatch safepoints, PrintWriter out) {
+        if (safepoints != null) {
+            out.print(safepoints.table(isolate ? List.of(Jitter.Mode.values()) : List.of(Jitter.Mode.SHARED)));
+        }
     }
 
     private int roundTrips(CpuSet chosen, CpuSet allowed, int load, PrintWriter out) throws InterruptedException {
@@ -120,12 +127,11 @@ final class JitterCommand implements Callable<Integer> {
                     isolate ? ", shared and isolated (cpus " + rt.isolatedCpus() + " kept clear) in alternating 1-s rounds"
                             : "");
             out.flush();
-            if (watchSafepoints) {
-                rt.watchSafepoints();
+            try (SafepointWatch safepoints = watchSafepoints ? new SafepointWatch() : null) {
+                List<RoundTrip.Result> results = rt.run(safepoints);
+                out.print(RoundTrip.table(results, rt.gcPauses()));
+                printSafepoints(safepoints, out);
             }
-            List<RoundTrip.Result> results = rt.run();
-            out.print(RoundTrip.table(results, rt.gcPauses()));
-            out.print(rt.safepointTable());
         }
         if (png != null) {
             out.println("--png: round trips are not drawn; " + png + " not written");

@@ -46,13 +46,7 @@ class JitterCommandTest {
     void isolateComparesBothModesInOneRun() throws Exception {
         assumeTrue(JvmThreads.isSupported() && Affinity.get().size() >= 2, "needs affinity and 2 cpus");
         // a JVM of its own: isolation changes the masks of the whole process
-        Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "jitter", "--seconds", "1", "--isolate", "--load-threads", "1", "--safepoints"))
-                .redirectErrorStream(true).start();
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(child.exitValue()).as(out).isZero();
+        String out = jitterInItsOwnJvm("--seconds", "1", "--isolate", "--load-threads", "1", "--safepoints");
         assertThat(out).contains(" shared ", " isolated ", "garbage collection during the run:",
                 "the gaps that overlap no collection pause", "safepoints (JFR), by the mode whose round they began in");
         assertThat(out).as(out).containsPattern("(?m)^ shared +\\d+ ").containsPattern("(?m)^ isolated +\\d+ ");
@@ -88,14 +82,8 @@ class JitterCommandTest {
     void roundTripWithIsolateComparesBothModesInOneRun() throws Exception {
         assumeTrue(JvmThreads.isSupported() && Affinity.get().size() >= 2, "needs affinity and 2 cpus");
         // a JVM of its own: isolation changes the masks of the whole process
-        Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "jitter", "--round-trip", "--isolate", "--cpus",
-                Integer.toString(Affinity.get().last()), "--seconds", "1", "--load-threads", "1", "--safepoints"))
-                .redirectErrorStream(true).start();
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(child.exitValue()).as(out).isZero();
+        String out = jitterInItsOwnJvm("--round-trip", "--isolate", "--cpus", Integer.toString(Affinity.get().last()),
+                "--seconds", "1", "--load-threads", "1", "--safepoints");
         // Both ends of the round trip are kept clear, unless the caller's cpu is the last one left to the JVM.
         CpuSet allowed = Affinity.get();
         CpuSet lanesAndCaller = CpuSet.of(allowed.last()).with(allowed.first());
@@ -104,6 +92,32 @@ class JitterCommandTest {
                 "safepoints (JFR), by the mode whose round they began in");
         assertThat(roundTrips(out, "shared")).as(out).isPositive();
         assertThat(roundTrips(out, "isolated")).as(out).isPositive();
+    }
+
+    /**
+     * Runs {@code coremanager jitter ARGS} in a JVM of its own (isolation changes the masks of the
+     * whole process) and returns its output; fails, having killed it, if it has not exited with 0
+     * within 120 s (the output goes to a file, so a child that hangs cannot hang the test).
+     */
+    private static String jitterInItsOwnJvm(String... args) throws Exception {
+        Path log = Files.createTempFile("jitter-child", ".txt");
+        try {
+            List<String> command = new java.util.ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "jitter"));
+            command.addAll(List.of(args));
+            Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean exited = child.waitFor(120, TimeUnit.SECONDS);
+            if (!exited) {
+                child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            assertThat(exited).as("the child exited within 120 s; its output:%n%s", out).isTrue();
+            assertThat(child.exitValue()).as(out).isZero();
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 
     /** The round-trip count of the table's line for {@code mode}: its second column. */

@@ -234,8 +234,6 @@ public final class Jitter {
     private final int loadThreads;
     private final List<Recorder> recorders = new ArrayList<>();
     private GcPauses gcPauses;
-    /** The time-to-safepoint recorder, when asked for; null otherwise. */
-    private SafepointWatch safepoints;
 
     /**
      * A sampler run, not started.
@@ -255,29 +253,13 @@ public final class Jitter {
     }
 
     /**
-     * Also records, through JFR, how long each safepoint took to reach, by mode; call before
-     * {@link #run()}. JFR adds threads of its own to the JVM (isolation moves them too).
-     */
-    public void watchSafepoints() {
-        safepoints = new SafepointWatch();
-    }
-
-    /**
-     * The time-to-safepoint table of the last {@link #run()}, by mode.
-     *
-     * @return the table, or an empty string unless {@link #watchSafepoints()} was called
-     */
-    public String safepointTable() {
-        return safepoints == null ? "" : safepoints.table(isolate ? List.of(Mode.values()) : List.of(Mode.SHARED));
-    }
-
-    /**
      * Runs the sampler: {@code seconds} per mode, in alternating one-second rounds.
      *
+     * @param safepoints where to mark each round's time for its mode, or null
      * @return the recorders, by CPU then mode
      * @throws InterruptedException if interrupted
      */
-    public List<Recorder> run() throws InterruptedException {
+    public List<Recorder> run(SafepointWatch safepoints) throws InterruptedException {
         List<Sampler> samplers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (int cpu : cpus.toArray()) {
@@ -308,7 +290,7 @@ public final class Jitter {
             }
             for (int round = 0; round < seconds; round++) {
                 for (int m = 0; m < modes.length; m++) {
-                    runRound(samplers, byMode[m], modes[m], samplerTids);
+                    runRound(samplers, byMode[m], modes[m], samplerTids, safepoints);
                 }
             }
             for (int i = 0; i < samplers.size(); i++) {
@@ -320,15 +302,12 @@ public final class Jitter {
             load.stop();
             stop(samplers, threads);
             gcPauses.close();
-            if (safepoints != null) {
-                safepoints.close();
-            }
         }
         return recorders;
     }
 
-    private void runRound(List<Sampler> samplers, Recorder[] into, Mode mode, Set<Integer> samplerTids)
-            throws InterruptedException {
+    private void runRound(List<Sampler> samplers, Recorder[] into, Mode mode, Set<Integer> samplerTids,
+                          SafepointWatch safepoints) throws InterruptedException {
         LaneIsolator isolator = mode == Mode.ISOLATED
                 ? LaneIsolator.start(cpus, samplerTids::contains, Duration.ofMillis(100), true) : null;
         try {

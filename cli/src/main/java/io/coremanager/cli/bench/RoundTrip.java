@@ -166,8 +166,6 @@ public final class RoundTrip implements AutoCloseable {
     private final Caller caller = new Caller();
     private final Thread callerThread;
     private Jitter.GcPauses gcPauses;
-    /** The time-to-safepoint recorder, when asked for; null otherwise. */
-    private SafepointWatch safepoints;
     private boolean closed;
 
     private RoundTrip(CpuSet cpus, int callerCpu, int seconds, long pauseMicros, boolean isolate, int loadThreads) {
@@ -253,31 +251,15 @@ public final class RoundTrip implements AutoCloseable {
     }
 
     /**
-     * Also records, through JFR, how long each safepoint took to reach, by mode; call before
-     * {@link #run()}. JFR adds threads of its own to the JVM (isolation moves them too).
-     */
-    public void watchSafepoints() {
-        safepoints = new SafepointWatch();
-    }
-
-    /**
-     * The time-to-safepoint table of the last {@link #run()}, by mode.
-     *
-     * @return the table, or an empty string unless {@link #watchSafepoints()} was called
-     */
-    public String safepointTable() {
-        return safepoints == null ? "" : safepoints.table(isolate ? List.of(Mode.values()) : List.of(Mode.SHARED));
-    }
-
-    /**
      * Runs the rounds, once: {@code seconds} per mode, alternating one-second rounds, under the load;
      * then closes this.
      *
+     * @param safepoints where to mark each round's time for its mode, or null
      * @return one result per mode, shared first
      * @throws IllegalStateException if a round trip failed (a lane refused the task)
      * @throws InterruptedException if interrupted
      */
-    public List<Result> run() throws InterruptedException {
+    public List<Result> run(SafepointWatch safepoints) throws InterruptedException {
         List<Result> results = new ArrayList<>();
         for (Mode m : isolate ? Mode.values() : new Mode[] {Mode.SHARED}) {
             results.add(new Result(m));
@@ -288,7 +270,7 @@ public final class RoundTrip implements AutoCloseable {
             Thread.sleep(300); // warm-up: the loops compiled, the load running
             for (int round = 0; round < seconds; round++) {
                 for (Result r : results) {
-                    runRound(r);
+                    runRound(r, safepoints);
                     checkCaller();
                 }
             }
@@ -296,15 +278,12 @@ public final class RoundTrip implements AutoCloseable {
             load.stop();
             close();
             gcPauses.close();
-            if (safepoints != null) {
-                safepoints.close();
-            }
         }
         checkCaller();
         return results;
     }
 
-    private void runRound(Result into) throws InterruptedException {
+    private void runRound(Result into, SafepointWatch safepoints) throws InterruptedException {
         LaneIsolator isolator = into.mode == Mode.ISOLATED
                 ? LaneIsolator.start(isolatedCpus, ownTids::contains, Duration.ofMillis(100), true) : null;
         try {

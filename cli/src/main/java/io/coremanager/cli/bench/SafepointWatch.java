@@ -19,7 +19,7 @@ import java.util.Locale;
  * either: a thread that must first get a CPU to reach its safepoint poll makes everyone wait, and
  * the collector's workers squeezed onto fewer CPUs take longer over the same work.
  */
-final class SafepointWatch implements AutoCloseable {
+public final class SafepointWatch implements AutoCloseable {
 
     private static final String SYNC = "jdk.SafepointStateSynchronization";
     private static final String OPERATION = "jdk.ExecuteVMOperation";
@@ -34,9 +34,10 @@ final class SafepointWatch implements AutoCloseable {
     private final List<long[]> operations = new ArrayList<>();
     private final List<Window> windows = new ArrayList<>();
     private final RecordingStream stream;
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Starts recording; JFR's thresholds for the events are lifted, so every safepoint is seen. */
-    SafepointWatch() {
+    public SafepointWatch() {
         stream = new RecordingStream();
         stream.enable(SYNC).withoutThreshold();
         stream.enable(OPERATION).withoutThreshold();
@@ -53,20 +54,33 @@ final class SafepointWatch implements AutoCloseable {
         into.add(new long[] {nanos(e.getStartTime()), e.getDuration().toNanos()});
     }
 
-    /** Marks {@code from} to now as belonging to {@code mode}. Driver thread only. */
+    /** Marks {@code from} to now as belonging to {@code mode}. The run's driver thread only. */
     void mark(Jitter.Mode mode, Instant from) {
         windows.add(new Window(mode, from, Instant.now()));
     }
 
-    /** Stops recording and waits until every recorded event has been seen. */
+    /**
+     * Stops recording, once, and waits until every recorded event has been seen. Not under this
+     * object's lock: the stream's thread takes it to add each event, and {@code stop} waits for that
+     * thread.
+     */
     @Override
     public void close() {
-        stream.stop();
-        stream.close();
+        if (stopped.compareAndSet(false, true)) {
+            stream.stop();
+            stream.close();
+        }
     }
 
-    /** One line per mode: safepoints begun in its windows, the time to reach them and the operations done there. */
-    String table(List<Jitter.Mode> modes) {
+    /**
+     * Stops recording (see {@link #close()}), then tells, one line per mode, the safepoints that began
+     * in its rounds: how many, the time to reach them and the operations done there, p50 to max.
+     *
+     * @param modes the modes, in the order of the lines
+     * @return the table, lines ended with the platform's line separator
+     */
+    public String table(List<Jitter.Mode> modes) {
+        close();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "safepoints (JFR), by the mode whose round they began in: the time to safepoint (all Java threads "
                         + "stopped), then the operation done there%n"));
