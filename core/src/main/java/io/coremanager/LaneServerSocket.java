@@ -19,6 +19,10 @@ import java.time.Duration;
  * {@link #localAddress()} work from any thread. A manager that shuts down ({@code shutdown},
  * {@code close}) closes its listening sockets at once, so accept loops end and the manager can
  * terminate; connections already accepted stay open until their handlers finish.
+ *
+ * <p>An accept loop whose connections are all waiting never has to park; after 64 accepts in a row
+ * that did not park, the accepting thread yields its lane ({@link Thread#yield()}), so a flood of
+ * connections cannot keep the lane from its other work.
  */
 public interface LaneServerSocket extends Channel {
 

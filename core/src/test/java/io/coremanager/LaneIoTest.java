@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -28,8 +27,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
+import static io.coremanager.LaneIoTesting.ANY_PORT;
+import static io.coremanager.LaneIoTesting.await;
+import static io.coremanager.LaneIoTesting.awaitParked;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -41,7 +42,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LaneIoTest {
 
-    private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
 
     private CoreManager cores;
     private int first;
@@ -399,23 +399,6 @@ class LaneIoTest {
                 accepted.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
                 assertThat(reply.get(30, TimeUnit.SECONDS)).isEqualTo("jdk true");
             }
-        }
-    }
-
-    // ---------------------------------------------------------------- helpers
-
-    /** Waits (bounded) until {@code thread} is parked: a virtual thread parked in a lane socket is WAITING. */
-    private static void awaitParked(Thread thread, String where) throws InterruptedException {
-        await("the thread parks in " + where, () -> thread.getState() == Thread.State.WAITING);
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(1); // polling a condition with a deadline, not a sleep in place of a wait
         }
     }
 }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -20,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static io.coremanager.LaneIoTesting.ANY_PORT;
+import static io.coremanager.LaneIoTesting.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,7 +32,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LaneSocketTimeoutAndFairnessTest {
 
-    private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
 
     private CoreManager cores;
     private int lane;
@@ -234,6 +234,48 @@ class LaneSocketTimeoutAndFairnessTest {
     }
 
     /**
+     * An accept loop whose connections are all waiting accepts them without ever parking; before it
+     * counted towards the yield, a task queued behind it on its lane ran only once the queue of
+     * pending connections was empty (here: after all 200).
+     */
+    @Test
+    void anAcceptLoopUnderAFloodOfConnectionsStillLetsItsLaneRunOtherWork() throws Exception {
+        int pending = 200;
+        LaneServerSocket server = cores.listen(lane, ANY_PORT);
+        java.util.List<Socket> clients = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < pending; i++) {
+                Socket c = new Socket();
+                c.connect(server.localAddress(), 30_000); // complete: it waits in the listener's queue
+                clients.add(c);
+            }
+            AtomicLong accepted = new AtomicLong();
+            CompletableFuture<Long> seenByTask = new CompletableFuture<>();
+            CompletableFuture<Throwable> acceptor = new CompletableFuture<>();
+            cores.go(lane, () -> {
+                try {
+                    cores.execute(lane, () -> seenByTask.complete(accepted.get())); // queued behind this thread
+                    for (int i = 0; i < pending; i++) {
+                        server.accept().close();
+                        accepted.incrementAndGet();
+                    }
+                    acceptor.complete(null);
+                } catch (Throwable t) {
+                    acceptor.complete(t);
+                }
+            });
+            assertThat(acceptor.get(30, TimeUnit.SECONDS)).isNull();
+            assertThat(seenByTask.get(30, TimeUnit.SECONDS)).as("accepts before the queued task ran")
+                    .isLessThan((long) pending);
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+            server.close();
+        }
+    }
+
+    /**
      * A reader whose data is always there never parks; without the yield after a run of reads that
      * did not park it kept the carrier for ever, and this task, queued on the same lane, never ran.
      */
@@ -280,16 +322,6 @@ class LaneSocketTimeoutAndFairnessTest {
                 assertThat(readerOutcome.get(30, TimeUnit.SECONDS)).isNull();
                 writer.join(30_000);
             }
-        }
-    }
-
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(1); // polling a condition with a deadline, not a sleep in place of a wait
         }
     }
 }

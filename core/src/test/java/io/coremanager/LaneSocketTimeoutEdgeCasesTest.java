@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -25,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
+import static io.coremanager.LaneIoTesting.ANY_PORT;
+import static io.coremanager.LaneIoTesting.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -36,7 +37,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LaneSocketTimeoutEdgeCasesTest {
 
-    private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
 
     private final List<Throwable> reported = new CopyOnWriteArrayList<>();
     private CoreManager cores;
@@ -474,16 +474,6 @@ class LaneSocketTimeoutEdgeCasesTest {
                 });
                 assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo("timed out, the poller polling");
             }
-        }
-    }
-
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(1);
         }
     }
 }

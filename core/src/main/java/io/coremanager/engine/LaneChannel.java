@@ -44,6 +44,20 @@ abstract class LaneChannel {
     /** The thread parked for write readiness, or null. */
     private volatile Thread writer;
     private volatile boolean closed;
+    /**
+     * Operations (reads, writes, accepts) in a row that did not park, by this channel's threads: lane
+     * threads only, which run on the one carrier, so a plain field suffices. See {@link #hogging}.
+     */
+    private int unparkedOps;
+
+    /**
+     * How many operations of one channel in a row may proceed without parking before the thread
+     * yields its lane: a reader whose data is always there (a bulk upload, a pipelining client), or an
+     * accept loop under a flood of connections, would otherwise never leave the carrier, and the
+     * lane's other threads, tasks, timers and its own poll would wait behind it. A yield costs about
+     * one hand-off to the lane's queue; at most one per this many system calls.
+     */
+    static final int OPS_BEFORE_YIELD = 64;
 
     LaneChannel(Lane lane, SelectableChannel channel) throws IOException {
         this.lane = lane;
@@ -247,6 +261,29 @@ abstract class LaneChannel {
                 lane.wake();
             }
         }
+    }
+
+    /**
+     * Counts an operation that ended, and says, every {@link #OPS_BEFORE_YIELD} in a row that did not
+     * park, that the caller must yield its lane ({@link Thread#yield()}: the thread goes to the back of
+     * its lane's queue); an operation that parked starts the count again. The caller yields after
+     * releasing its lock, so a second reader (or writer, or acceptor) of the channel runs with the lock
+     * free rather than finding it held and parking again (with a barging lock it then never got its
+     * turn: the yielder took the lock back at once).
+     *
+     * @param parked whether the operation parked
+     * @return whether to yield once the lock is released
+     */
+    final boolean hogging(boolean parked) {
+        if (parked) {
+            unparkedOps = 0;
+            return false;
+        }
+        if (++unparkedOps >= OPS_BEFORE_YIELD) {
+            unparkedOps = 0;
+            return true;
+        }
+        return false;
     }
 
     /**

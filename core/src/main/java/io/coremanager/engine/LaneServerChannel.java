@@ -84,13 +84,16 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
      */
     SocketChannel acceptChannel(boolean timed) throws IOException {
         checkCaller("accept");
+        boolean yield = false;
         acceptLock.lock();
         try {
             long timeout = -1; // read when the first wait starts: -1 until then
             long deadline = 0;
+            boolean parked = false;
             while (true) {
                 SocketChannel c = server.accept();
                 if (c != null) {
+                    yield = hogging(parked);
                     return c;
                 }
                 if (timeout < 0) {
@@ -101,6 +104,7 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
                             + " on " + what() + " (the socket stays open)");
                 }
                 await(SelectionKey.OP_ACCEPT, deadline);
+                parked = true;
             }
         } catch (AsynchronousCloseException e) {
             throw e;
@@ -108,6 +112,9 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
             throw closedNow(e);
         } finally {
             acceptLock.unlock();
+            if (yield) {
+                Thread.yield(); // after the unlock: see hogging
+            }
         }
     }
 }

@@ -32,20 +32,6 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
     private final OutputStream out = new Out();
     /** The read timeout in nanoseconds, 0 for none. Any thread sets it; a read reads it when it starts. */
     private volatile long readTimeoutNanos;
-    /**
-     * Reads and writes in a row that did not park, by this socket's threads (lane threads only: they
-     * run on the one carrier, so plain fields suffice). See {@link #yieldIfHogging}.
-     */
-    private int unparkedOps;
-
-    /**
-     * How many reads and writes in a row may proceed without parking before the thread yields its
-     * lane: a reader whose data is always there (a bulk upload, a pipelining client) would otherwise
-     * never leave the carrier, and the lane's other threads, tasks, timers and its own poll would wait
-     * behind it. A yield costs about one hand-off to the lane's queue; at most one per this many
-     * system calls.
-     */
-    static final int OPS_BEFORE_YIELD = 64;
 
     LaneSocketChannel(Lane lane, SocketChannel socket) throws IOException {
         super(lane, socket);
@@ -116,11 +102,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             while (true) {
                 int n = socket.read(dst);
                 if (n != 0 || !dst.hasRemaining()) {
-                    if (parked) {
-                        unparkedOps = 0;
-                    } else {
-                        yield = hogging();
-                    }
+                    yield = hogging(parked);
                     return n;
                 }
                 if (timeout < 0) {
@@ -162,11 +144,7 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
                     parked = true;
                 }
             }
-            if (parked) {
-                unparkedOps = 0;
-            } else {
-                yield = hogging();
-            }
+            yield = hogging(parked);
             return total;
         } catch (AsynchronousCloseException e) {
             throw e;
@@ -178,22 +156,6 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
                 Thread.yield(); // after the unlock: a writer waiting for the lock gets its turn
             }
         }
-    }
-
-    /**
-     * Counts a read or write that did not park and says, every {@link #OPS_BEFORE_YIELD} of them in a
-     * row, that the caller must yield the lane ({@link Thread#yield()}: the thread goes to the back of
-     * its lane's queue), so a connection whose data never runs out cannot keep the lane from its other
-     * work. The caller yields after releasing its lock, so a second reader (or writer) of the socket
-     * runs with the lock free rather than finding it held and parking again (with the barging lock
-     * the socket had, it then never got its turn: the yielder took the lock back at once).
-     */
-    private boolean hogging() {
-        if (++unparkedOps >= OPS_BEFORE_YIELD) {
-            unparkedOps = 0;
-            return true;
-        }
-        return false;
     }
 
     @Override

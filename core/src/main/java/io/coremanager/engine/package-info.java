@@ -42,9 +42,9 @@
  * carrier itself and no wake-up is paid. Closing a channel writes its closed flag, then unparks
  * its waiters (which publish themselves, then read the flag). A timed wait (read and accept
  * timeouts) parks with {@code parkNanos}; the thread then retries its operation and, still unable
- * to proceed past its deadline, times out. A socket's threads yield the lane after 64 reads and
- * writes in a row that did not park, so a connection whose data never runs out cannot hold the
- * carrier.
+ * to proceed past its deadline, times out. A channel's threads yield the lane after 64 reads,
+ * writes or accepts in a row that did not park ({@code LaneChannel.hogging}), so a connection whose
+ * data never runs out, or a flood of connections, cannot hold the carrier.
  *
  * <p><b>Mesh.</b> A user task handed over by lane code (a carrier, or a virtual thread whose
  * scheduler is the lane) to another lane of the same group goes through the {@code MeshPair} of
