@@ -374,8 +374,7 @@ final class Carrier implements Runnable {
         RejectedExecutionException failed = lane.failure();
         if (failed != null) {
             if (task.claimToHandBack() && !task.failClosed(failed)) {
-                lane.report(Thread.currentThread(), new RejectedExecutionException(
-                        "task " + task + " not run: " + failed.getMessage(), failed.getCause()));
+                lane.report(Thread.currentThread(), lane.refusal(failed, "task " + task + " not run: "));
             }
             return LaneTask.NOT_RUN;
         }

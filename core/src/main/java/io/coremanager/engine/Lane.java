@@ -76,6 +76,14 @@ final class Lane implements Executor {
     private final AtomicLong longestStallNanos = new AtomicLong();
     /** Why the lane accepts no more user work after its carrier failed for good, or null. */
     private volatile RejectedExecutionException failure;
+    /**
+     * The cause of {@link #failure}, written before it and read after it: the refusals made from it
+     * take the cause from here, because {@code Throwable.getCause()} is synchronized. Lane code that
+     * blocked on that shared exception's monitor (a virtual thread unmounts there, and the JVM may
+     * make it the monitor's successor) would leave the lane's own carrier blocked on the monitor
+     * behind a thread only that carrier can run: a deadlock the fault-injection stress found.
+     */
+    private volatile Throwable failureCause;
     /** Set by the carrier as it leaves, for good. */
     private volatile boolean terminated;
 
@@ -130,7 +138,7 @@ final class Lane implements Executor {
     boolean offer(LaneTask task) {
         RejectedExecutionException failed = failure;
         if (failed != null) {
-            throw new RejectedExecutionException(failed.getMessage(), failed.getCause());
+            throw refusal(failed, "");
         }
         if (capacity > 0) {
             checkCapacity(); // a bounded lane takes its user tasks through its queue only, which it can count
@@ -167,7 +175,7 @@ final class Lane implements Executor {
     boolean offerTimer(LaneTimer<?> timer) {
         RejectedExecutionException failed = failure;
         if (failed != null) {
-            throw new RejectedExecutionException(failed.getMessage(), failed.getCause());
+            throw refusal(failed, "");
         }
         if (capacity > 0 && timer.owner.handsBack()) {
             checkCapacity(); // a view's timer is user work; a lane-local sleep is a wake-up, never refused
@@ -445,6 +453,7 @@ final class Lane implements Executor {
      * finds queued; it goes on running continuations until its tracked threads end.
      */
     void failClosed(RejectedExecutionException reason) {
+        failureCause = reason.getCause(); // not shared yet: no one else can hold its monitor
         failure = reason; // first: from here on producers are refused, whatever the reports do
         try {
             LaneEvents.rejection(cpu, reason.getMessage());
@@ -457,6 +466,18 @@ final class Lane implements Executor {
 
     RejectedExecutionException failure() {
         return failure;
+    }
+
+    /**
+     * A new refusal that says why the lane failed: {@code failed}'s message and cause, without calling
+     * the synchronized {@code getCause()} of the shared failure (see {@link #failureCause}).
+     *
+     * @param failed the lane's failure, as read by the caller
+     * @param prefix put before the failure's message ("" for none)
+     * @return a new exception of the caller's own
+     */
+    RejectedExecutionException refusal(RejectedExecutionException failed, String prefix) {
+        return new RejectedExecutionException(prefix + failed.getMessage(), failureCause);
     }
 
     void markTerminated() {

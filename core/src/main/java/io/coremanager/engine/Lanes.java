@@ -687,7 +687,7 @@ public final class Lanes implements TaskOwner {
     /** Why {@code lane} refused work whose offer found its queue closed: the lane failed, or the group is shut down. */
     RejectedExecutionException rejected(Lane lane) {
         RejectedExecutionException failed = lane.failure();
-        return failed != null ? new RejectedExecutionException(failed.getMessage(), failed.getCause()) : rejected();
+        return failed != null ? lane.refusal(failed, "") : rejected();
     }
 
     RejectedExecutionException rejected() {

@@ -154,6 +154,16 @@
  * snapshot is one batch boundary; user tasks are counted as submitted before they are queued, and
  * read after the carrier's counters, so a snapshot never shows more finished than accepted.
  *
+ * <p><b>Monitors.</b> A lane has one carrier, so the carrier must never block on a monitor that a
+ * virtual thread of its own lane may be waiting for: since JDK 24 a virtual thread blocked on a
+ * monitor unmounts, and when the holder leaves, the JVM may make that thread the monitor's next
+ * owner; a carrier waiting on the same monitor then waits for a thread only it can run. The engine's
+ * carrier code takes no monitor a user thread can reach (the failure's cause is kept apart, as
+ * {@code Throwable.getCause()} is synchronized; {@code LaneIo}'s lock is taken by the lane's own
+ * threads and by the leaving carrier only). A run-to-completion task that enters a monitor which the
+ * lane's virtual threads also contend for is exposed to the same hazard: a reason, besides the
+ * stall, for tasks never to block.
+ *
  * <p><b>Test seams.</b> {@code Faults}: the points where the fault-injection tests throw, folded away
  * unless the JVM runs with {@code -Dio.coremanager.engine.faults=true}.
  */

@@ -277,6 +277,63 @@ class EngineFaultTest {
         assertThat(group.awaitTermination(TimeUnit.SECONDS.toNanos(30)) || closeAndWait(group)).isTrue();
     }
 
+    /**
+     * Refusing work on a failed lane called the shared failure's synchronized {@code getCause()}. A
+     * lane's virtual thread blocked on that monitor unmounts, and the JVM may hand it the monitor
+     * next; the lane's carrier, refusing a relayed task meanwhile, then blocked on the monitor behind
+     * a thread only it could run (found by the fault-injection stress: the group never terminated).
+     * Holding the monitor here stands for that: a refusal must not need it.
+     */
+    @Test
+    void refusingWorkOnAFailedLaneDoesNotTakeTheSharedFailuresMonitor() throws Exception {
+        Lanes group = group(reports());
+        int cpu = cpu();
+        Faults.install(p -> {
+            if (p == Faults.Point.CARRIER_LOOP) {
+                Faults.install(q -> {
+                    if (q == Faults.Point.CARRIER_START) {
+                        throw new OutOfMemoryError("unable to create native thread: injected");
+                    }
+                });
+                throw new OutOfMemoryError("injected in the loop");
+            }
+        });
+        group.submit(cpu, () -> "wakes the carrier into the fault");
+        await("the lane fails closed", () -> group.lane(cpu).failure() != null);
+        EngineTesting.noFaults();
+        RejectedExecutionException failure = group.lane(cpu).failure();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().start(() -> {
+            synchronized (failure) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Throwable> refused = CompletableFuture.supplyAsync(() -> {
+                try {
+                    group.submit(cpu, () -> "refused");
+                    return null;
+                } catch (Throwable t) {
+                    return t;
+                }
+            }, r -> Thread.ofPlatform().start(r));
+            assertThat(refused.get(30, TimeUnit.SECONDS)).as("refused without the failure's monitor")
+                    .isInstanceOf(RejectedExecutionException.class).isNotSameAs(failure)
+                    .hasMessage(failure.getMessage());
+        } finally {
+            release.countDown();
+            holder.join();
+        }
+        assertThat(group.awaitTermination(TimeUnit.SECONDS.toNanos(30)) || closeAndWait(group)).isTrue();
+    }
+
     /** The thread's time on a CPU so far, from the kernel's schedstat. */
     private static long cpuNanos(int tid) throws java.io.IOException {
         String line = Files.readString(Path.of("/proc/self/task/" + tid + "/schedstat")).trim();
