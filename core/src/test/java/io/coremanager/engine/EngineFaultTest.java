@@ -249,16 +249,7 @@ class EngineFaultTest {
         });
         assertThat(blocked.await(30, TimeUnit.SECONDS)).isTrue();
         CompletableFuture<String> queued = group.submit(cpu, () -> "ran");
-        Faults.install(p -> {
-            if (p == Faults.Point.CARRIER_LOOP) {
-                Faults.install(q -> {
-                    if (q == Faults.Point.CARRIER_START) {
-                        throw new OutOfMemoryError("unable to create native thread: injected");
-                    }
-                });
-                throw new OutOfMemoryError("injected in the loop");
-            }
-        });
+        EngineTesting.failTheLaneClosedAtItsNextStep();
         release.countDown();
         holder.get(30, TimeUnit.SECONDS);
         ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
@@ -288,16 +279,7 @@ class EngineFaultTest {
     void refusingWorkOnAFailedLaneDoesNotTakeTheSharedFailuresMonitor() throws Exception {
         Lanes group = group(reports());
         int cpu = cpu();
-        Faults.install(p -> {
-            if (p == Faults.Point.CARRIER_LOOP) {
-                Faults.install(q -> {
-                    if (q == Faults.Point.CARRIER_START) {
-                        throw new OutOfMemoryError("unable to create native thread: injected");
-                    }
-                });
-                throw new OutOfMemoryError("injected in the loop");
-            }
-        });
+        EngineTesting.failTheLaneClosedAtItsNextStep();
         group.submit(cpu, () -> "wakes the carrier into the fault");
         await("the lane fails closed", () -> group.lane(cpu).failure() != null);
         EngineTesting.noFaults();

@@ -55,6 +55,23 @@ final class EngineTesting {
         });
     }
 
+    /**
+     * The next carrier-loop step throws (an {@code OutOfMemoryError}) and the replacement carrier
+     * cannot be created: the lane whose carrier takes that step fails closed.
+     */
+    static void failTheLaneClosedAtItsNextStep() {
+        Faults.install(p -> {
+            if (p == Faults.Point.CARRIER_LOOP) {
+                Faults.install(q -> {
+                    if (q == Faults.Point.CARRIER_START) {
+                        throw new OutOfMemoryError("unable to create native thread: injected");
+                    }
+                });
+                throw new OutOfMemoryError("injected in the loop");
+            }
+        });
+    }
+
     static void noFaults() {
         Faults.install(null);
     }

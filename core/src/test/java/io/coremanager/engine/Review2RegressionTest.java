@@ -145,16 +145,7 @@ class Review2RegressionTest {
         toInterrupt.add(t);
         assertThat(sleeping.await(10, TimeUnit.SECONDS)).isTrue();
         Thread.sleep(100); // the timer is in the heap
-        Faults.install(p -> {
-            if (p == Faults.Point.CARRIER_LOOP) {
-                Faults.install(q -> {
-                    if (q == Faults.Point.CARRIER_START) {
-                        throw new OutOfMemoryError("unable to create native thread: injected");
-                    }
-                });
-                throw new OutOfMemoryError("injected in the loop");
-            }
-        });
+        EngineTesting.failTheLaneClosedAtItsNextStep();
         g.lane(cpu).wake();
         assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
         EngineTesting.noFaults();
