@@ -1,6 +1,7 @@
 package io.coremanager.engine;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.AsynchronousCloseException;
@@ -9,6 +10,7 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 
@@ -287,24 +289,34 @@ abstract class LaneChannel {
     }
 
     /**
-     * A wait's deadline for {@code timeoutNanos} from now ({@code System.nanoTime()}), or 0 for no
-     * timeout (0 = none, as with {@code SO_TIMEOUT}); never 0 for a real deadline.
+     * The timeout of one blocking call, fixed by its first wait: that wait reads the channel's timeout
+     * (0 for none), and the call keeps it whatever is set meanwhile. Made only once the call has to
+     * wait, so a call that never waits allocates nothing; the caller's "has it waited" is "has it one".
      */
-    static long deadlineFor(long timeoutNanos) {
-        if (timeoutNanos == 0) {
-            return 0;
-        }
-        long d = System.nanoTime() + timeoutNanos;
-        return d == 0 ? 1 : d;
-    }
+    static final class TimedWait {
+        private final long timeoutNanos;
+        /** {@code System.nanoTime()} to give up at; 0 for no timeout, never 0 for a real one. */
+        final long deadline;
 
-    /** Whether {@code deadline} (from {@link #deadlineFor}) has passed; never for 0. */
-    static boolean passed(long deadline) {
-        return deadline != 0 && System.nanoTime() - deadline >= 0;
+        TimedWait(long timeoutNanos) {
+            this.timeoutNanos = timeoutNanos;
+            long d = timeoutNanos == 0 ? 0 : System.nanoTime() + timeoutNanos;
+            this.deadline = timeoutNanos != 0 && d == 0 ? 1 : d;
+        }
+
+        /** Whether the deadline has passed; never without a timeout. */
+        boolean passed() {
+            return deadline != 0 && System.nanoTime() - deadline >= 0;
+        }
+
+        /** The timeout exception of {@code operation} ("read", "accept", "connect to ..."), {@code where} appended. */
+        SocketTimeoutException timedOut(String operation, String where) {
+            return new SocketTimeoutException(operation + " timed out after " + Duration.ofNanos(timeoutNanos) + where);
+        }
     }
 
     /** A timeout as nanoseconds for a field: checked, 0 for none, clamped to {@link LaneTimers#MAX_DELAY_NANOS}. */
-    static long timeoutNanos(java.time.Duration timeout, String what) {
+    static long timeoutNanos(Duration timeout, String what) {
         java.util.Objects.requireNonNull(timeout, what);
         if (timeout.isNegative()) {
             throw new IllegalArgumentException(what + ": " + timeout + " (expected: zero for none, or a positive duration)");

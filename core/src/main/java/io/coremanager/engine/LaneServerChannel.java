@@ -5,7 +5,6 @@ import io.coremanager.LaneSocket;
 
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
@@ -87,24 +86,19 @@ final class LaneServerChannel extends LaneChannel implements LaneServerSocket {
         boolean yield = false;
         acceptLock.lock();
         try {
-            long timeout = -1; // read when the first wait starts: -1 until then
-            long deadline = 0;
-            boolean parked = false;
+            TimedWait wait = null;
             while (true) {
                 SocketChannel c = server.accept();
                 if (c != null) {
-                    yield = hogging(parked);
+                    yield = hogging(wait != null);
                     return c;
                 }
-                if (timeout < 0) {
-                    timeout = timed ? acceptTimeoutNanos : 0; // the wait keeps this one
-                    deadline = deadlineFor(timeout);
-                } else if (passed(deadline)) {
-                    throw new SocketTimeoutException("accept timed out after " + Duration.ofNanos(timeout)
-                            + " on " + what() + " (the socket stays open)");
+                if (wait == null) {
+                    wait = new TimedWait(timed ? acceptTimeoutNanos : 0);
+                } else if (wait.passed()) {
+                    throw wait.timedOut("accept", " on " + what() + " (the socket stays open)");
                 }
-                await(SelectionKey.OP_ACCEPT, deadline);
-                parked = true;
+                await(SelectionKey.OP_ACCEPT, wait.deadline);
             }
         } catch (AsynchronousCloseException e) {
             throw e;

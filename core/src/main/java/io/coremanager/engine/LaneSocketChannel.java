@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketAddress;
 import java.net.SocketOption;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -49,13 +48,12 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
             s.readLock.lock();
             try {
                 if (!s.socket.connect(remote)) {
-                    long deadline = deadlineFor(timeoutNanos);
+                    TimedWait wait = new TimedWait(timeoutNanos);
                     while (true) {
-                        if (passed(deadline)) {
-                            throw new SocketTimeoutException("connect to " + remote + " timed out after "
-                                    + Duration.ofNanos(timeoutNanos) + " (the socket is closed)");
+                        if (wait.passed()) {
+                            throw wait.timedOut("connect to " + remote, " (the socket is closed)");
                         }
-                        s.await(SelectionKey.OP_CONNECT, deadline);
+                        s.await(SelectionKey.OP_CONNECT, wait.deadline);
                         if (s.socket.finishConnect()) {
                             s.dropInterest(SelectionKey.OP_CONNECT);
                             break;
@@ -96,24 +94,19 @@ final class LaneSocketChannel extends LaneChannel implements LaneSocket {
         boolean yield = false;
         readLock.lock();
         try {
-            long timeout = -1; // read when the first wait starts: -1 until then
-            long deadline = 0;
-            boolean parked = false;
+            TimedWait wait = null;
             while (true) {
                 int n = socket.read(dst);
                 if (n != 0 || !dst.hasRemaining()) {
-                    yield = hogging(parked);
+                    yield = hogging(wait != null);
                     return n;
                 }
-                if (timeout < 0) {
-                    timeout = readTimeoutNanos; // the wait keeps this one, whatever is set meanwhile
-                    deadline = deadlineFor(timeout);
-                } else if (passed(deadline)) {
-                    throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(timeout)
-                            + " on " + what() + " (the socket stays open)");
+                if (wait == null) {
+                    wait = new TimedWait(readTimeoutNanos);
+                } else if (wait.passed()) {
+                    throw wait.timedOut("read", " on " + what() + " (the socket stays open)");
                 }
-                await(SelectionKey.OP_READ, deadline);
-                parked = true;
+                await(SelectionKey.OP_READ, wait.deadline);
             }
         } catch (AsynchronousCloseException e) {
             throw e;
