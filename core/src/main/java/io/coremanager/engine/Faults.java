@@ -27,7 +27,9 @@ final class Faults {
         /** In the carrier's timer run, after a due timer left the heap and before it runs. */
         TIMER_POLLED,
         /** After a periodic timer re-armed, before it goes back into the heap (whose growth may fail). */
-        TIMER_REARMED
+        TIMER_REARMED,
+        /** As a timer that arrived from the queue goes into the heap (a purge, or the heap's growth, may fail). */
+        TIMER_ARRIVING
     }
 
     /** Decides, at each point reached, whether to throw. */

@@ -256,8 +256,12 @@ final class LaneTimer<V> extends FutureTask<V> implements RunnableScheduledFutur
      * failure), and it retires. A hand-back that claimed it first keeps it; the retiring happens once.
      */
     void failStranded(Throwable cause) {
-        claimToHandBack(); // if still NEW: no shutdownNow claims it meanwhile
-        setException(cause); // a no-op if the future is done (ran once, cancelled, handed back)
+        // If still NEW: no shutdownNow claims it meanwhile. If a shutdownNow claimed it first, it is
+        // theirs: it may not have cancelled the future yet, and failing it now would make the caller
+        // get it handed back and failed too.
+        if (claimToHandBack() || (int) STATE.getVolatile(this) != HANDED_BACK) {
+            setException(cause); // a no-op if the future is done (ran once, cancelled)
+        }
         retire();
     }
 

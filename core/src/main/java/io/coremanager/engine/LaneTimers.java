@@ -211,8 +211,20 @@ final class LaneTimers {
         } else if (lane.group().isStopping()) {
             timer.dropStopping(); // it raced past shutdownNow's walk: nobody waits for it to run
         } else {
-            purgeIfMostlyCancelled();
-            heap.add(timer);
+            try {
+                purgeIfMostlyCancelled();
+                Faults.at(Faults.Point.TIMER_ARRIVING);
+                heap.add(timer); // its growth may fail
+            } catch (Throwable t) {
+                // Out of the queue and not in the heap: nothing else would run it or count it out (see
+                // LaneTimer.failStranded), and the lane could never leave.
+                try {
+                    timer.failStranded(t);
+                } catch (Throwable again) {
+                    t.addSuppressed(again);
+                }
+                throw t;
+            }
         }
     }
 

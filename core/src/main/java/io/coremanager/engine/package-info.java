@@ -148,7 +148,8 @@
  * in a purge once cancellations since the last one reach half the heap (at least 1024), so a
  * timeout per request, cancelled when the request ends, does not pile up behind a live timer.
  * A carrier that fails (an {@code Error}) while it holds a due timer out of the heap fails that
- * timer's future with the error and retires it ({@code LaneTimer.failStranded}): nothing else would.
+ * timer's future with the error and retires it ({@code LaneTimer.failStranded}): nothing else would;
+ * so does one that fails as a timer arrives from the queue (a purge, the heap's growth).
  *
  * <p><b>Statistics.</b> The carrier publishes its counters once per batch under a sequence lock, so a
  * snapshot is one batch boundary; user tasks are counted as submitted before they are queued, and
